@@ -1,0 +1,32 @@
+/** The system calls a container's child may make, by name; each architecture maps them to numbers. */
+export const SYSCALL_NAMES = [
+  "read",
+  "write",
+  "close",
+  "rt_sigaction",
+  "rt_sigprocmask",
+  "ioctl",
+  "sendmsg",
+  "execve",
+  "chdir",
+  "umask",
+  "setsid",
+  "setgroups",
+  "setresuid",
+  "setresgid",
+  "pivot_root",
+  "prctl",
+  "chroot",
+  "mount",
+  "umount2",
+  "sethostname",
+  "openat",
+  "mkdirat",
+  "mknodat",
+  "symlinkat",
+  "unshare",
+  "dup3",
+  "close_range",
+] as const;
+
+export type SyscallName = typeof SYSCALL_NAMES[number];

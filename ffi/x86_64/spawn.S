@@ -1,0 +1,89 @@
+# The container start routine for x86_64: clone, then run a list of raw syscalls, with no libc,
+# Rust or JavaScript code in the child (see the README's "How a container starts").
+#
+#   long husk_spawn(const struct plan *plan);          System V ABI: rdi = plan
+#   struct plan { u64 clone_flags; const struct step *steps; u64 count; u64 err_fd; };
+#   struct step { u64 nr; u64 arg[6]; u32 flags; s32 ok_errno; };    64 bytes
+#
+# Parent: returns the child's pid, or -errno when clone fails. Every signal is blocked around the
+# clone so that no handler of the runtime can run in the child; the parent's mask is then restored.
+# Child: runs the steps in order. A step fails when it returns -errno (unless errno == ok_errno) or,
+# with flag 1 (POSITIVE), when it returns 0. On failure the child writes {u32 step, u32 errno} to
+# err_fd and exits 127. Reaching the end of the list exits 0 (an execve step normally ends it).
+        .intel_syntax noprefix
+        .text
+        .globl husk_spawn
+husk_spawn:
+        push rbx
+        sub rsp, 32
+        mov rbx, rdi
+        mov qword ptr [rsp], -1
+        mov eax, 14                     # rt_sigprocmask(SIG_SETMASK, &all, &saved, 8)
+        mov edi, 2
+        mov rsi, rsp
+        lea rdx, [rsp + 8]
+        mov r10d, 8
+        syscall
+        mov eax, 56                     # clone(flags, NULL, NULL, NULL, 0): fork semantics
+        mov rdi, [rbx]
+        xor esi, esi
+        xor edx, edx
+        xor r10d, r10d
+        xor r8d, r8d
+        syscall
+        test rax, rax
+        jz child
+        mov [rsp + 16], rax
+        mov eax, 14                     # rt_sigprocmask(SIG_SETMASK, &saved, NULL, 8)
+        mov edi, 2
+        lea rsi, [rsp + 8]
+        xor edx, edx
+        mov r10d, 8
+        syscall
+        mov rax, [rsp + 16]
+        add rsp, 32
+        pop rbx
+        ret
+child:
+        mov r12, [rbx + 8]
+        mov r13, [rbx + 16]
+        xor r14d, r14d
+next:
+        cmp r14, r13
+        jae finished
+        mov rax, [r12]
+        mov rdi, [r12 + 8]
+        mov rsi, [r12 + 16]
+        mov rdx, [r12 + 24]
+        mov r10, [r12 + 32]
+        mov r8, [r12 + 40]
+        mov r9, [r12 + 48]
+        syscall
+        test rax, rax
+        js failed
+        jnz ok
+        test byte ptr [r12 + 56], 1
+        jnz fail
+ok:
+        add r12, 64
+        inc r14
+        jmp next
+failed:
+        neg rax
+        cmp eax, dword ptr [r12 + 60]
+        je ok
+fail:
+        mov dword ptr [rsp], r14d
+        mov dword ptr [rsp + 4], eax
+        mov eax, 1                      # write(err_fd, {step, errno}, 8)
+        mov rdi, [rbx + 24]
+        mov rsi, rsp
+        mov edx, 8
+        syscall
+        mov edi, 127
+        jmp exit
+finished:
+        xor edi, edi
+exit:
+        mov eax, 231                    # exit_group
+        syscall
