@@ -13,13 +13,16 @@ const symbols = {
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  readBlocking: { name: "read", parameters: ["i32", "buffer", "usize"], result: "isize", nonblocking: true },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-  waitpidBlocking: { name: "waitpid", parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
+  waitpidBlocking: {
+    name: "waitpid",
+    parameters: ["i32", "buffer", "i32"],
+    result: "i32",
+    nonblocking: true,
+  },
   isatty: { parameters: ["i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 

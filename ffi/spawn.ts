@@ -6,10 +6,9 @@
  * Everything the child reads (strings, argv and envp arrays, structs, the step list) is laid out here, before
  * the clone, in one ArrayBuffer whose backing store is malloc'ed and so copied into the child.
  */
-import { check, libc, SysError } from "./libc.ts";
+import { SysError } from "./libc.ts";
+import { callSpawn, syscallNumber } from "./native.ts";
 import type { SyscallName } from "./syscalls.ts";
-import { SPAWN_ROUTINE_X86_64 } from "./x86_64/routine.ts";
-import { SYSCALLS_X86_64 } from "./x86_64/syscalls.ts";
 
 /** A symbolic integer (flags, constants) that the dry run prints by name. */
 export class Named {
@@ -34,10 +33,14 @@ export interface RawStep {
   positive?: boolean;
   /** This errno counts as success (EEXIST for mkdir, ENOENT for an execve tried along $PATH). */
   okErrno?: number;
+  /** Keep this step's result (a new descriptor) for later steps. */
+  save?: boolean;
+  /** Pass the kept result as the first argument (args[0] is then ignored). */
+  useSaved?: boolean;
 }
 
 const STEP_SIZE = 64;
-const FLAG_POSITIVE = 1;
+const FLAG_POSITIVE = 1, FLAG_SAVE = 2, FLAG_USE_SAVED = 4;
 
 /** Lays values out in one buffer; the first pass only measures. */
 class Arena {
@@ -92,9 +95,11 @@ function layout(arena: Arena, cloneFlags: bigint, steps: readonly RawStep[], err
     const args = step.args.map((a) => arena.value(a));
     if (args.length > 6) throw new RangeError(`${step.call}: more than 6 arguments`);
     if (!view) return;
-    view.setBigUint64(at, BigInt(SYSCALLS_X86_64[step.call]), true);
+    view.setBigUint64(at, syscallNumber(step.call), true);
     args.forEach((a, j) => view.setBigUint64(at + 8 + j * 8, BigInt.asUintN(64, a), true));
-    view.setUint32(at + 56, step.positive ? FLAG_POSITIVE : 0, true);
+    const flags = (step.positive ? FLAG_POSITIVE : 0) | (step.save ? FLAG_SAVE : 0) |
+      (step.useSaved ? FLAG_USE_SAVED : 0);
+    view.setUint32(at + 56, flags, true);
     view.setInt32(at + 60, step.okErrno ?? 0, true);
   });
   if (view) {
@@ -106,47 +111,19 @@ function layout(arena: Arena, cloneFlags: bigint, steps: readonly RawStep[], err
   return arena.base + BigInt(plan);
 }
 
-type Routine = (plan: Deno.PointerValue) => bigint;
-let routine: Routine | undefined;
-
-const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, PAGE = 4096;
-
-/** Maps the machine-code routine into an executable page, once per process. */
-function loadRoutine(): Routine {
-  if (routine) return routine;
-  if (Deno.build.arch !== "x86_64") {
-    throw new Error(`husk has no container start routine for ${Deno.build.arch} yet (x86_64 only)`);
-  }
-  const code = Uint8Array.from(SPAWN_ROUTINE_X86_64.split(" "), (h) => parseInt(h, 16));
-  const c = libc();
-  const page = c.mmap(null, BigInt(PAGE), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0n);
-  if (page === null || Deno.UnsafePointer.value(page) === 0xffffffffffffffffn) {
-    throw new SysError("mmap", 0);
-  }
-  new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(page, PAGE)).set(code);
-  check("mprotect", c.mprotect(page, BigInt(PAGE), PROT_READ | PROT_EXEC));
-  const fn = new Deno.UnsafeFnPointer(
-    page as Deno.PointerObject<{ parameters: ["pointer"]; result: "i64" }>,
-    { parameters: ["pointer"], result: "i64" },
-  );
-  routine = (plan) => fn.call(plan) as bigint;
-  return routine;
-}
-
 /**
  * Clones a child with `cloneFlags` (namespace flags | SIGCHLD) that runs `steps`, and returns its pid.
  * A failing step makes the child write {u32 step index, u32 errno} to `errFd` and exit 127.
  * Must be called from the main thread: PR_SET_PDEATHSIG follows the thread that cloned.
  */
 export function spawn(cloneFlags: bigint, steps: readonly RawStep[], errFd: number): number {
-  const run = loadRoutine();
   const measure = new Arena(null, 0n);
   layout(measure, cloneFlags, steps, errFd);
   // Over 64 bytes, so V8 keeps the backing store off its heap (the heap is not inherited by the child).
   const buffer = new ArrayBuffer(Math.max(measure.size, 128));
   const base = Deno.UnsafePointer.value(Deno.UnsafePointer.of(buffer));
   const plan = layout(new Arena(new DataView(buffer), BigInt(base)), cloneFlags, steps, errFd);
-  const pid = run(Deno.UnsafePointer.create(plan));
+  const pid = callSpawn(plan);
   if (pid < 0n) throw new SysError("clone", Number(-pid));
   return Number(pid);
 }

@@ -1,4 +1,7 @@
-/** The system calls a container's child may make, by name; each architecture maps them to numbers. */
+/**
+ * The raw system calls husk makes by number (a container's child makes all of its calls this way), by name;
+ * each architecture maps them to numbers.
+ */
 export const SYSCALL_NAMES = [
   "read",
   "write",
@@ -6,6 +9,7 @@ export const SYSCALL_NAMES = [
   "rt_sigaction",
   "rt_sigprocmask",
   "ioctl",
+  "socket",
   "sendmsg",
   "execve",
   "chdir",
@@ -27,6 +31,7 @@ export const SYSCALL_NAMES = [
   "unshare",
   "dup3",
   "close_range",
+  "wait4",
 ] as const;
 
 export type SyscallName = typeof SYSCALL_NAMES[number];

@@ -3,4 +3,8 @@
  * routine_test.ts re-assembles the source and checks that these bytes are its output.
  */
 export const SPAWN_ROUTINE_X86_64 =
-  "53 48 83 ec 20 48 89 fb 48 c7 04 24 ff ff ff ff b8 0e 00 00 00 bf 02 00 00 00 48 89 e6 48 8d 54 24 08 41 ba 08 00 00 00 0f 05 b8 38 00 00 00 48 8b 3b 31 f6 31 d2 45 31 d2 45 31 c0 0f 05 48 85 c0 74 29 48 89 44 24 10 b8 0e 00 00 00 bf 02 00 00 00 48 8d 74 24 08 31 d2 41 ba 08 00 00 00 0f 05 48 8b 44 24 10 48 83 c4 20 5b c3 4c 8b 63 08 4c 8b 6b 10 45 31 f6 4d 39 ee 73 68 49 8b 04 24 49 8b 7c 24 08 49 8b 74 24 10 49 8b 54 24 18 4d 8b 54 24 20 4d 8b 44 24 28 4d 8b 4c 24 30 0f 05 48 85 c0 78 13 75 08 41 f6 44 24 38 01 75 13 49 83 c4 40 49 ff c6 eb bf 48 f7 d8 41 3b 44 24 3c 74 ed 44 89 34 24 89 44 24 04 b8 01 00 00 00 48 8b 7b 18 48 89 e6 ba 08 00 00 00 0f 05 bf 7f 00 00 00 eb 02 31 ff b8 e7 00 00 00 0f 05";
+  "48 89 f8 48 89 f7 48 89 d6 48 89 ca 4d 89 c2 4d 89 c8 0f 05 c3 cc cc cc cc cc cc cc cc cc cc cc 53 48 83 ec 20 48 89 fb 48 c7 04 24 ff ff ff ff b8 0e 00 00 00 bf 02 00 00 00 48 89 e6 48 8d 54 24 08 41 ba 08 00 00 00 0f 05 b8 38 00 00 00 48 8b 3b 31 f6 31 d2 45 31 d2 45 31 c0 0f 05 48 85 c0 74 29 48 89 44 24 10 b8 0e 00 00 00 bf 02 00 00 00 48 8d 74 24 08 31 d2 41 ba 08 00 00 00 0f 05 48 8b 44 24 10 48 83 c4 20 5b c3 4c 8b 63 08 4c 8b 6b 10 45 31 f6 4d 39 ee 73 7c 49 8b 04 24 49 8b 7c 24 08 41 f6 44 24 38 04 49 0f 45 ff 49 8b 74 24 10 49 8b 54 24 18 4d 8b 54 24 20 4d 8b 44 24 28 4d 8b 4c 24 30 0f 05 48 85 c0 78 1d 75 08 41 f6 44 24 38 01 75 1d 41 f6 44 24 38 02 4c 0f 45 f8 49 83 c4 40 49 ff c6 eb ab 48 f7 d8 41 3b 44 24 3c 74 e3 44 89 34 24 89 44 24 04 b8 01 00 00 00 48 8b 7b 18 48 89 e6 ba 08 00 00 00 0f 05 bf 7f 00 00 00 eb 02 31 ff b8 e7 00 00 00 0f 05";
+
+/** Offsets of the two entry points in those bytes (see the symbols of spawn.S). */
+export const RAW_SYSCALL_OFFSET = 0;
+export const SPAWN_OFFSET = 32;

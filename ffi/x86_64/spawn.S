@@ -1,5 +1,10 @@
-# The container start routine for x86_64: clone, then run a list of raw syscalls, with no libc,
-# Rust or JavaScript code in the child (see the README's "How a container starts").
+# Two routines for x86_64. raw_syscall (offset 0) makes one system call and returns its raw result
+# (-errno on failure), which a call made from a worker thread needs: errno is per thread.
+#
+#   long raw_syscall(long nr, long a0, long a1, long a2, long a3, long a4);
+#
+# husk_spawn (offset 32) is the container start routine: clone, then run a list of raw syscalls, with no
+# libc, Rust or JavaScript code in the child (see the README's "How a container starts").
 #
 #   long husk_spawn(const struct plan *plan);          System V ABI: rdi = plan
 #   struct plan { u64 clone_flags; const struct step *steps; u64 count; u64 err_fd; };
@@ -8,10 +13,23 @@
 # Parent: returns the child's pid, or -errno when clone fails. Every signal is blocked around the
 # clone so that no handler of the runtime can run in the child; the parent's mask is then restored.
 # Child: runs the steps in order. A step fails when it returns -errno (unless errno == ok_errno) or,
-# with flag 1 (POSITIVE), when it returns 0. On failure the child writes {u32 step, u32 errno} to
+# with flag 1 (POSITIVE), when it returns 0. Flag 2 (SAVE) keeps the step's result (a new descriptor);
+# flag 4 (USE_SAVED) passes the kept result as the step's first argument. On failure the child writes {u32 step, u32 errno} to
 # err_fd and exits 127. Reaching the end of the list exits 0 (an execve step normally ends it).
         .intel_syntax noprefix
         .text
+        .globl raw_syscall
+raw_syscall:
+        mov rax, rdi
+        mov rdi, rsi
+        mov rsi, rdx
+        mov rdx, rcx
+        mov r10, r8
+        mov r8, r9
+        syscall
+        ret
+
+        .balign 32, 0xcc
         .globl husk_spawn
 husk_spawn:
         push rbx
@@ -53,6 +71,8 @@ next:
         jae finished
         mov rax, [r12]
         mov rdi, [r12 + 8]
+        test byte ptr [r12 + 56], 4
+        cmovnz rdi, r15
         mov rsi, [r12 + 16]
         mov rdx, [r12 + 24]
         mov r10, [r12 + 32]
@@ -65,6 +85,8 @@ next:
         test byte ptr [r12 + 56], 1
         jnz fail
 ok:
+        test byte ptr [r12 + 56], 2
+        cmovnz r15, rax
         add r12, 64
         inc r14
         jmp next

@@ -1,7 +1,7 @@
 import type { SyscallName } from "../syscalls.ts";
 
 /**
- * x86_64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl) of the calls a container's child makes.
+ * x86_64 system call numbers (arch/x86/entry/syscalls/syscall_64.tbl) of the raw calls husk makes.
  * Only the *at and dup3 forms are used, so that an arm64 table (which lacks open, mkdir, dup2...) has the same names.
  */
 export const SYSCALLS_X86_64 = {
@@ -11,6 +11,7 @@ export const SYSCALLS_X86_64 = {
   rt_sigaction: 13,
   rt_sigprocmask: 14,
   ioctl: 16,
+  socket: 41,
   sendmsg: 46,
   execve: 59,
   chdir: 80,
@@ -32,4 +33,5 @@ export const SYSCALLS_X86_64 = {
   unshare: 272,
   dup3: 292,
   close_range: 436,
+  wait4: 61,
 } as const satisfies Record<SyscallName, number>;

@@ -1,0 +1,95 @@
+/** File descriptors the runtime handles itself: pipes, socket pairs, descriptor passing, raw reads and writes. */
+import { check, cstring, errno, libc, SysError } from "./libc.ts";
+import { syscallAsync } from "./native.ts";
+
+const O_CLOEXEC = 0o2000000;
+const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x40000000;
+const EINTR = 4;
+
+/** A close-on-exec pipe: [read end, write end]. */
+export function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  check("pipe2", libc().pipe2(new Uint8Array(fds.buffer), O_CLOEXEC));
+  return [fds[0], fds[1]];
+}
+
+/** A close-on-exec pair of connected Unix stream sockets. */
+export function socketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  check("socketpair", libc().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, new Uint8Array(fds.buffer)));
+  return [fds[0], fds[1]];
+}
+
+export function openFd(path: string, flags: number, mode = 0): number {
+  return check(`open ${path}`, libc().open(cstring(path), flags | O_CLOEXEC, mode));
+}
+
+/** Closes descriptors, ignoring errors (used on cleanup paths). */
+export function closeFds(...fds: (number | null | undefined)[]): void {
+  for (const fd of fds) if (fd !== null && fd !== undefined && fd >= 0) libc().close(fd);
+}
+
+export function writeAll(fd: number, data: Uint8Array<ArrayBuffer>): void {
+  let done = 0;
+  while (done < data.length) {
+    const n = Number(libc().write(fd, data.subarray(done), BigInt(data.length - done)));
+    if (n < 0) {
+      if (errno() === EINTR) continue;
+      throw new SysError("write", errno());
+    }
+    done += n;
+  }
+}
+
+/**
+ * Reads up to `buf.length` bytes on a worker thread, so the event loop keeps running while it blocks.
+ * Returns 0 at end of file; EINTR is retried.
+ */
+export async function readAsync(fd: number, buf: Uint8Array<ArrayBuffer>): Promise<number> {
+  for (;;) {
+    const n = await syscallAsync("read", fd, Deno.UnsafePointer.of(buf), buf.length);
+    if (n >= 0) return n;
+    if (n !== -EINTR) throw new SysError("read", -n);
+  }
+}
+
+/** Reads exactly `buf.length` bytes or up to end of file; returns how many arrived. */
+export async function readFull(fd: number, buf: Uint8Array<ArrayBuffer>): Promise<number> {
+  let got = 0;
+  while (got < buf.length) {
+    const n = await readAsync(fd, buf.subarray(got));
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
+}
+
+/** Receives one descriptor sent with SCM_RIGHTS; null when the peer closed without sending. */
+export function receiveFd(socket: number): number | null {
+  const data = new Uint8Array(1);
+  const control = new Uint8Array(24);
+  const iov = new BigUint64Array([Deno.UnsafePointer.value(Deno.UnsafePointer.of(data)), 1n]);
+  const msg = new BigUint64Array([
+    0n,
+    0n,
+    Deno.UnsafePointer.value(Deno.UnsafePointer.of(iov)),
+    1n,
+    Deno.UnsafePointer.value(Deno.UnsafePointer.of(control)),
+    BigInt(control.length),
+    0n,
+  ]);
+  let n: number;
+  do n = Number(libc().recvmsg(socket, new Uint8Array(msg.buffer), MSG_CMSG_CLOEXEC)); while (
+    n < 0 && errno() === EINTR
+  );
+  if (n < 0) throw new SysError("recvmsg", errno());
+  if (n === 0) return null;
+  const view = new DataView(control.buffer);
+  if (view.getInt32(8, true) !== SOL_SOCKET || view.getInt32(12, true) !== SCM_RIGHTS) return null;
+  return view.getInt32(16, true);
+}
+
+export function isTerminal(fd: number): boolean {
+  return libc().isatty(fd) === 1;
+}

@@ -1,0 +1,63 @@
+/**
+ * husk's machine code, mapped into one executable page per process: the container start routine and a raw
+ * system call entry (x86_64 for now; another architecture needs its own spawn.S and syscall table).
+ */
+import { check, libc, SysError } from "./libc.ts";
+import type { SyscallName } from "./syscalls.ts";
+import { RAW_SYSCALL_OFFSET, SPAWN_OFFSET, SPAWN_ROUTINE_X86_64 } from "./x86_64/routine.ts";
+import { SYSCALLS_X86_64 } from "./x86_64/syscalls.ts";
+
+const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, PAGE = 4096;
+
+const SPAWN = { parameters: ["pointer"], result: "i64" } as const;
+const RAW = { parameters: ["i64", "i64", "i64", "i64", "i64", "i64"], result: "i64" } as const;
+const RAW_ASYNC = { ...RAW, nonblocking: true } as const;
+
+interface Routines {
+  spawn: Deno.UnsafeFnPointer<typeof SPAWN>;
+  raw: Deno.UnsafeFnPointer<typeof RAW>;
+  rawAsync: Deno.UnsafeFnPointer<typeof RAW_ASYNC>;
+}
+
+let routines: Routines | undefined;
+
+function load(): Routines {
+  if (routines) return routines;
+  if (Deno.build.arch !== "x86_64") {
+    throw new Error(`husk has no container start routine for ${Deno.build.arch} yet (x86_64 only)`);
+  }
+  const code = Uint8Array.from(SPAWN_ROUTINE_X86_64.split(" "), (h) => parseInt(h, 16));
+  const c = libc();
+  const page = c.mmap(null, BigInt(PAGE), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0n);
+  if (page === null || Deno.UnsafePointer.value(page) === 0xffffffffffffffffn) throw new SysError("mmap", 0);
+  new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(page, PAGE)).set(code);
+  check("mprotect", c.mprotect(page, BigInt(PAGE), PROT_READ | PROT_EXEC));
+  const at = <T extends Deno.UnsafeCallbackDefinition | Deno.ForeignFunction>(offset: number) =>
+    Deno.UnsafePointer.offset(page, offset) as Deno.PointerObject<T>;
+  routines = {
+    spawn: new Deno.UnsafeFnPointer(at<typeof SPAWN>(SPAWN_OFFSET), SPAWN),
+    raw: new Deno.UnsafeFnPointer(at<typeof RAW>(RAW_SYSCALL_OFFSET), RAW),
+    rawAsync: new Deno.UnsafeFnPointer(at<typeof RAW_ASYNC>(RAW_SYSCALL_OFFSET), RAW_ASYNC),
+  };
+  return routines;
+}
+
+/** The system call number of `name` on this architecture. */
+export function syscallNumber(name: SyscallName): bigint {
+  return BigInt(SYSCALLS_X86_64[name]);
+}
+
+/** Calls the start routine with a laid-out plan; returns the pid or -errno. */
+export function callSpawn(plan: bigint): bigint {
+  return load().spawn.call(Deno.UnsafePointer.create(plan)) as bigint;
+}
+
+type Word = number | bigint | Deno.PointerValue;
+const word = (w: Word): bigint =>
+  typeof w === "bigint" ? w : typeof w === "number" ? BigInt(w) : Deno.UnsafePointer.value(w) as bigint;
+
+/** One system call on a worker thread: resolves to its raw result, -errno on failure. */
+export async function syscallAsync(name: SyscallName, ...args: Word[]): Promise<number> {
+  const a = [...args.map(word), 0n, 0n, 0n, 0n, 0n].slice(0, 5);
+  return Number(await load().rawAsync.call(syscallNumber(name), a[0], a[1], a[2], a[3], a[4]));
+}

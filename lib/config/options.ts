@@ -1,0 +1,34 @@
+/** The options of `husk run`, as parsed from the command line (one struct per subcommand). */
+export interface RunOptions {
+  /** The root filesystem directory; the default rootfs when absent. */
+  rootfs?: string;
+  name?: string;
+  hostname?: string;
+  /** -e/--env entries, in order. */
+  env: string[];
+  /** --env-file paths, in order (read before -e entries, which win). */
+  envFiles: string[];
+  workdir?: string;
+  user?: string;
+  volumes: string[];
+  tmpfs: string[];
+  rm: boolean;
+  interactive: boolean;
+  tty: boolean;
+  noPivot: boolean;
+  command: string[];
+}
+
+export function defaultRunOptions(): RunOptions {
+  return {
+    env: [],
+    envFiles: [],
+    volumes: [],
+    tmpfs: [],
+    rm: false,
+    interactive: false,
+    tty: false,
+    noPivot: false,
+    command: [],
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * The container's configuration, shaped after the OCI runtime spec (config.json): everything needed to start
+ * the container, computed from the command line before anything touches the system.
+ */
+
+export type Namespace = "uts" | "pid" | "mount" | "ipc" | "network" | "cgroup" | "user";
+
+/** An OCI mount: options are the mount(8)-style strings ("bind", "ro", "nosuid", "mode=755", ...). */
+export interface Mount {
+  destination: string;
+  type: string;
+  source: string;
+  options: string[];
+}
+
+/** A device node created under the container's /dev. */
+export interface Device {
+  path: string;
+  type: "c";
+  major: number;
+  minor: number;
+  fileMode: number;
+}
+
+export interface User {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+}
+
+export interface ProcessConfig {
+  args: string[];
+  env: string[];
+  cwd: string;
+  user: User;
+  /** Give the process a pseudo-terminal as stdin, stdout and stderr. */
+  terminal: boolean;
+  /** Keep stdin open (-i); otherwise stdin is /dev/null. */
+  stdin: boolean;
+}
+
+export interface ContainerConfig {
+  id: string;
+  name: string;
+  created: string;
+  root: { path: string };
+  hostname: string;
+  process: ProcessConfig;
+  namespaces: Namespace[];
+  mounts: Mount[];
+  devices: Device[];
+  /** chroot instead of pivot_root, for a root filesystem on ramfs. */
+  noPivot: boolean;
+  /** Remove the container's record when it exits (--rm). */
+  autoRemove: boolean;
+}

@@ -1,0 +1,78 @@
+/** Linux ABI constants used by the child's steps (include/uapi/linux/*.h; the same on x86_64 and arm64). */
+
+export const SIGCHLD = 17;
+export const SIGKILL = 9;
+
+export const CLONE = {
+  NEWNS: 0x00020000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+} as const;
+
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  SYNCHRONOUS: 16,
+  REMOUNT: 32,
+  MANDLOCK: 64,
+  DIRSYNC: 128,
+  NOSYMFOLLOW: 256,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
+  BIND: 4096,
+  MOVE: 8192,
+  REC: 16384,
+  UNBINDABLE: 1 << 17,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+  RELATIME: 1 << 21,
+  STRICTATIME: 1 << 24,
+} as const;
+
+export const AT_FDCWD = -100;
+export const O_RDONLY = 0;
+export const O_RDWR = 2;
+export const O_NOCTTY = 0o400;
+export const O_CLOEXEC = 0o2000000;
+export const S_IFCHR = 0o020000;
+export const S_IFREG = 0o100000;
+export const MNT_DETACH = 2;
+export const PR_SET_PDEATHSIG = 1;
+export const SIG_SETMASK = 2;
+export const CLOSE_RANGE_CLOEXEC = 4;
+export const TIOCSCTTY = 0x540e;
+export const TIOCSPTLCK = 0x40045431;
+export const TIOCGPTPEER = 0x5441;
+export const SOL_SOCKET = 1;
+export const AF_INET = 2;
+export const SOCK_DGRAM = 2;
+export const SOCK_CLOEXEC = 0o2000000;
+export const SIOCSIFFLAGS = 0x8914;
+export const IFF_UP = 0x1;
+export const IFF_LOOPBACK = 0x8;
+export const IFF_RUNNING = 0x40;
+export const SCM_RIGHTS = 1;
+
+export const ERRNO = {
+  EPERM: 1,
+  ENOENT: 2,
+  EBADF: 9,
+  EACCES: 13,
+  EEXIST: 17,
+  ENOTDIR: 20,
+  EISDIR: 21,
+  ENOEXEC: 8,
+} as const;
+
+/** makedev() of glibc: the kernel's 64-bit encoding of a device number. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major), mi = BigInt(minor);
+  return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
+}

@@ -1,0 +1,431 @@
+/**
+ * The child's life from clone to execve, as a list of system calls computed in advance (pure: the file system
+ * is only read, through FsView, to resolve paths inside the root filesystem). ffi/spawn.ts runs the list;
+ * `husk run --dry-run` prints it.
+ */
+import { Named, type RawStep, Struct } from "../../ffi/spawn.ts";
+import type { ContainerConfig, Mount } from "../config/types.ts";
+import { DEFAULT_PATH, lookupEnv } from "../config/env.ts";
+import { DEV_SYMLINKS } from "../config/defaults.ts";
+import { ExitCode, HuskError, InvalidInputError } from "../errors.ts";
+import { type FsView, type Layer, resolveInRoot } from "../rootfs/resolve.ts";
+import {
+  AF_INET,
+  AT_FDCWD,
+  CLONE,
+  CLOSE_RANGE_CLOEXEC,
+  ERRNO,
+  IFF_LOOPBACK,
+  IFF_RUNNING,
+  IFF_UP,
+  makedev,
+  MNT_DETACH,
+  MS,
+  O_CLOEXEC,
+  O_NOCTTY,
+  O_RDONLY,
+  O_RDWR,
+  PR_SET_PDEATHSIG,
+  S_IFCHR,
+  S_IFREG,
+  SCM_RIGHTS,
+  SIG_SETMASK,
+  SIGCHLD,
+  SIGKILL,
+  SIOCSIFFLAGS,
+  SOCK_CLOEXEC,
+  SOCK_DGRAM,
+  SOL_SOCKET,
+  TIOCGPTPEER,
+  TIOCSCTTY,
+  TIOCSPTLCK,
+} from "./linux.ts";
+import { mountFlagNames, parseMountOptions } from "./mount_options.ts";
+
+/** A step with what it does in words, for error messages and the dry run. */
+export interface Step extends RawStep {
+  what: string;
+  /** Set on execve steps: the command as the user wrote it, and whether it was looked up along $PATH. */
+  exec?: { command: string; searched: boolean };
+}
+
+/** The file descriptors the parent prepared before the clone. */
+export interface Wiring {
+  /** The child blocks reading this until the parent has set up cgroups, id maps and network. */
+  syncRead: number;
+  syncWrite: number;
+  /** The parent's end of the close-on-exec error pipe (the child keeps the write end until execve). */
+  errRead: number;
+  /** A socketpair through which the child sends its terminal's master side back (with -t). */
+  console?: { child: number; parent: number };
+}
+
+export interface ChildPlan {
+  /** Namespace flags for clone, with SIGCHLD as the exit signal. */
+  cloneFlags: bigint;
+  steps: Step[];
+}
+
+const NAMESPACE_FLAGS = {
+  mount: CLONE.NEWNS,
+  uts: CLONE.NEWUTS,
+  ipc: CLONE.NEWIPC,
+  user: CLONE.NEWUSER,
+  pid: CLONE.NEWPID,
+  network: CLONE.NEWNET,
+  cgroup: CLONE.NEWCGROUP,
+} as const;
+
+export interface PlanContext {
+  wiring: Wiring;
+  /** Signals the runtime ignores: an ignored disposition survives execve, so the child resets these. */
+  ignoredSignals: readonly number[];
+  fs: FsView;
+}
+
+export function planChild(config: ContainerConfig, ctx: PlanContext): ChildPlan {
+  // The cgroup namespace is unshared after the parent moved the child into its cgroup, so that the
+  // container sees that cgroup as its root.
+  const cloneNamespaces = config.namespaces.filter((ns) => ns !== "cgroup");
+  const cloneFlags = cloneNamespaces.reduce((flags, ns) => flags | NAMESPACE_FLAGS[ns], SIGCHLD);
+  const layers: Layer[] = [];
+  const steps: Step[] = [
+    ...syncSteps(config, ctx.wiring),
+    ...rootfsSteps(config, layers, ctx.fs),
+    ...(config.noPivot ? chrootSteps(config.root.path) : pivotSteps(config.root.path)),
+    ...stdioSteps(config, ctx.wiring),
+    ...processSteps(config, layers, ctx.fs, ctx.ignoredSignals),
+    ...execSteps(config, layers, ctx.fs),
+  ];
+  return { cloneFlags: BigInt(cloneFlags), steps };
+}
+
+function syncSteps(config: ContainerConfig, w: Wiring): Step[] {
+  const steps: Step[] = [
+    {
+      call: "prctl",
+      args: [named(PR_SET_PDEATHSIG, "PR_SET_PDEATHSIG"), named(SIGKILL, "SIGKILL"), 0, 0, 0],
+      what: "die with the runtime",
+    },
+    { call: "close", args: [w.syncWrite], what: "close the parent's end of the sync pipe" },
+    { call: "close", args: [w.errRead], what: "close the parent's end of the error pipe" },
+  ];
+  if (w.console) {
+    steps.push({ call: "close", args: [w.console.parent], what: "close the parent's console socket" });
+  }
+  steps.push(
+    {
+      call: "read",
+      args: [w.syncRead, new Uint8Array(1), 1],
+      positive: true,
+      what: "wait for the runtime to finish setting up (end of file: it died)",
+    },
+    { call: "close", args: [w.syncRead], what: "close the sync pipe" },
+  );
+  if (config.namespaces.includes("cgroup")) {
+    steps.push({
+      call: "unshare",
+      args: [named(CLONE.NEWCGROUP, "CLONE_NEWCGROUP")],
+      what: "enter a new cgroup namespace",
+    });
+  }
+  if (config.namespaces.includes("network")) steps.push(...loopbackSteps());
+  if (config.namespaces.includes("uts")) {
+    const name = new TextEncoder().encode(config.hostname);
+    steps.push({ call: "sethostname", args: [config.hostname, name.length], what: `set the hostname` });
+  }
+  return steps;
+}
+
+/** Brings up `lo` in the new network namespace (SIOCSIFFLAGS on a throwaway socket). */
+function loopbackSteps(): Step[] {
+  const ifreq = new Uint8Array(40);
+  ifreq.set(new TextEncoder().encode("lo"));
+  new DataView(ifreq.buffer).setUint16(16, IFF_UP | IFF_LOOPBACK | IFF_RUNNING, true);
+  return [
+    {
+      call: "socket",
+      args: [named(AF_INET, "AF_INET"), named(SOCK_DGRAM | SOCK_CLOEXEC, "SOCK_DGRAM|SOCK_CLOEXEC"), 0],
+      save: true,
+      what: "open a socket to configure the network",
+    },
+    {
+      call: "ioctl",
+      args: [null, named(SIOCSIFFLAGS, "SIOCSIFFLAGS"), ifreq],
+      useSaved: true,
+      what: "bring the loopback interface up",
+    },
+    { call: "close", args: [null], useSaved: true, what: "close the configuration socket" },
+  ];
+}
+
+/** Mounts, devices and links, in the host's view before pivot_root; `layers` collects the planned mounts. */
+function rootfsSteps(config: ContainerConfig, layers: Layer[], fs: FsView): Step[] {
+  const root = config.root.path;
+  const steps: Step[] = [
+    { call: "umask", args: [0], what: "create device nodes and directories with exact modes" },
+    {
+      call: "mount",
+      args: ["", "/", null, named(MS.REC | MS.PRIVATE, "MS_REC|MS_PRIVATE"), null],
+      what: "keep the container's mounts from propagating to the host",
+    },
+    {
+      call: "mount",
+      args: [root, root, null, named(MS.BIND | MS.REC, "MS_BIND|MS_REC"), null],
+      what: `bind the root filesystem ${root} onto itself (pivot_root needs a mount point)`,
+    },
+  ];
+  for (const mount of config.mounts) steps.push(...mountSteps(root, mount, layers, fs));
+  for (const d of config.devices) {
+    const target = resolveInRoot(root, d.path, layers, fs);
+    steps.push(...mkdirSteps(root, target.missingParents), {
+      call: "mknodat",
+      args: [
+        named(AT_FDCWD, "AT_FDCWD"),
+        root + target.path,
+        named(S_IFCHR | d.fileMode, `S_IFCHR|0${d.fileMode.toString(8)}`),
+        makedev(d.major, d.minor),
+      ],
+      okErrno: ERRNO.EEXIST,
+      what: `create the device ${d.path}`,
+    });
+  }
+  for (const [link, target] of DEV_SYMLINKS) {
+    steps.push({
+      call: "symlinkat",
+      args: [target, named(AT_FDCWD, "AT_FDCWD"), root + link],
+      okErrno: ERRNO.EEXIST,
+      what: `link ${link} to ${target}`,
+    });
+  }
+  return steps;
+}
+
+function mountSteps(root: string, mount: Mount, layers: Layer[], fs: FsView): Step[] {
+  const { flags, data } = parseMountOptions(mount.options);
+  const bind = (flags & MS.BIND) !== 0;
+  const sourceKind = bind ? fs.stat(mount.source) : "dir";
+  if (sourceKind === null) {
+    throw new InvalidInputError(
+      `invalid mount ${mount.source}:${mount.destination}: ${mount.source} does not exist on the host`,
+    );
+  }
+  const target = resolveInRoot(root, mount.destination, layers, fs);
+  const at = root + target.path;
+  const steps = mkdirSteps(root, target.missingParents);
+  if (target.kind === "missing") {
+    steps.push(
+      sourceKind === "dir" ? mkdirStep(at, `create the mount point ${target.path}`) : {
+        call: "mknodat",
+        args: [named(AT_FDCWD, "AT_FDCWD"), at, named(S_IFREG | 0o644, "S_IFREG|0644"), 0],
+        okErrno: ERRNO.EEXIST,
+        what: `create the mount point ${target.path}`,
+      },
+    );
+  }
+  const what = `mount ${bind ? mount.source : mount.type} on ${mount.destination}`;
+  // A bind mount ignores MS_RDONLY and friends on the first call: they take a remount.
+  const firstFlags = bind ? flags & (MS.BIND | MS.REC) : flags;
+  steps.push({
+    call: "mount",
+    args: [
+      mount.source,
+      at,
+      bind ? null : mount.type,
+      named(firstFlags, mountFlagNames(firstFlags)),
+      data === "" ? null : data,
+    ],
+    what,
+  });
+  const remountFlags = flags & ~(MS.BIND | MS.REC);
+  if (bind && remountFlags !== 0) {
+    const f = MS.BIND | MS.REMOUNT | remountFlags;
+    steps.push({
+      call: "mount",
+      args: [null, at, null, named(f, mountFlagNames(f)), null],
+      what: `${what} (remount with its options)`,
+    });
+  }
+  layers.push({ destination: target.path, source: bind ? mount.source : null });
+  return steps;
+}
+
+function mkdirStep(path: string, what: string): Step {
+  return {
+    call: "mkdirat",
+    args: [named(AT_FDCWD, "AT_FDCWD"), path, named(0o755, "0755")],
+    okErrno: ERRNO.EEXIST,
+    what,
+  };
+}
+
+function mkdirSteps(prefix: string, dirs: readonly string[]): Step[] {
+  return dirs.map((d) => mkdirStep(prefix + d, `create the directory ${d}`));
+}
+
+function pivotSteps(root: string): Step[] {
+  return [
+    { call: "chdir", args: [root], what: "enter the root filesystem" },
+    { call: "pivot_root", args: [".", "."], what: "make the root filesystem the root (pivot_root)" },
+    { call: "umount2", args: [".", named(MNT_DETACH, "MNT_DETACH")], what: "detach the host's root" },
+    { call: "chdir", args: ["/"], what: "enter the new root" },
+  ];
+}
+
+/** For a root filesystem that cannot be pivoted (ramfs): move it over / and chroot, as runc's --no-pivot. */
+function chrootSteps(root: string): Step[] {
+  return [
+    { call: "chdir", args: [root], what: "enter the root filesystem" },
+    {
+      call: "mount",
+      args: [root, "/", null, named(MS.MOVE, "MS_MOVE"), null],
+      what: "move the root filesystem over /",
+    },
+    { call: "chroot", args: ["."], what: "chroot into the root filesystem" },
+    { call: "chdir", args: ["/"], what: "enter the new root" },
+  ];
+}
+
+function stdioSteps(config: ContainerConfig, w: Wiring): Step[] {
+  const closeStd = (fd: number): Step => ({
+    call: "close",
+    args: [fd],
+    okErrno: ERRNO.EBADF,
+    what: `free descriptor ${fd}`,
+  });
+  if (config.process.terminal) {
+    if (!w.console) throw new Error("a terminal needs a console socket");
+    // Open the terminal in the container's own devpts so that `tty` shows /dev/pts/0; the lowest free
+    // descriptor is taken each time, which puts the master on 0 and the slave on 1.
+    return [
+      closeStd(0),
+      {
+        call: "openat",
+        args: [
+          named(AT_FDCWD, "AT_FDCWD"),
+          "/dev/pts/ptmx",
+          named(O_RDWR | O_NOCTTY | O_CLOEXEC, "O_RDWR|O_NOCTTY|O_CLOEXEC"),
+          0,
+        ],
+        what: "open a new pseudo-terminal",
+      },
+      {
+        call: "ioctl",
+        args: [0, named(TIOCSPTLCK, "TIOCSPTLCK"), new Uint8Array(4)],
+        what: "unlock the pseudo-terminal",
+      },
+      closeStd(1),
+      {
+        call: "ioctl",
+        args: [0, named(TIOCGPTPEER, "TIOCGPTPEER"), named(O_RDWR | O_NOCTTY, "O_RDWR|O_NOCTTY")],
+        what: "open the terminal's slave side",
+      },
+      {
+        call: "sendmsg",
+        args: [w.console.child, scmRights(0), 0],
+        positive: true,
+        what: "send the terminal to the runtime",
+      },
+      { call: "dup3", args: [1, 0, 0], what: "make the terminal stdin" },
+      { call: "dup3", args: [1, 2, 0], what: "make the terminal stderr" },
+      { call: "setsid", args: [], what: "start a session" },
+      {
+        call: "ioctl",
+        args: [0, named(TIOCSCTTY, "TIOCSCTTY"), 0],
+        what: "make the terminal the controlling terminal",
+      },
+    ];
+  }
+  if (config.process.stdin) return [];
+  return [
+    closeStd(0),
+    {
+      call: "openat",
+      args: [named(AT_FDCWD, "AT_FDCWD"), "/dev/null", named(O_RDONLY | O_CLOEXEC, "O_RDONLY"), 0],
+      what: "make /dev/null stdin",
+    },
+  ];
+}
+
+/** A msghdr carrying descriptor `fd` (SCM_RIGHTS) with one byte of data. */
+function scmRights(fd: number): Struct {
+  const cmsg = new Uint8Array(24);
+  const view = new DataView(cmsg.buffer);
+  view.setBigUint64(0, 20n, true); // CMSG_LEN(sizeof(int))
+  view.setInt32(8, SOL_SOCKET, true);
+  view.setInt32(12, SCM_RIGHTS, true);
+  view.setInt32(16, fd, true);
+  const iov = new Struct([new Uint8Array([0x2a]), 1], "iovec");
+  return new Struct([0, 0, iov, 1, cmsg, cmsg.length, 0], `msghdr{SCM_RIGHTS fd ${fd}}`);
+}
+
+function processSteps(
+  config: ContainerConfig,
+  layers: readonly Layer[],
+  fs: FsView,
+  ignoredSignals: readonly number[],
+): Step[] {
+  const { cwd, user } = config.process;
+  const dir = resolveInRoot(config.root.path, cwd, layers, fs);
+  const missing = dir.kind === "missing" ? [...dir.missingParents, dir.path] : [];
+  const groups = new Uint8Array(new Uint32Array([user.gid, ...user.additionalGids]).buffer);
+  const steps: Step[] = [
+    ...missing.map((d) => mkdirStep(d, `create the working directory ${d}`)),
+    { call: "chdir", args: [cwd], what: `enter the working directory ${cwd}` },
+    { call: "setgroups", args: [groups.length / 4, groups], what: "set the supplementary groups" },
+    { call: "setresgid", args: [user.gid, user.gid, user.gid], what: `switch to gid ${user.gid}` },
+    { call: "setresuid", args: [user.uid, user.uid, user.uid], what: `switch to uid ${user.uid}` },
+    { call: "umask", args: [0o022], what: "the usual umask" },
+    {
+      call: "close_range",
+      args: [3, 0xffffffff, named(CLOSE_RANGE_CLOEXEC, "CLOSE_RANGE_CLOEXEC")],
+      what: "let no other descriptor of the runtime into the container",
+    },
+  ];
+  for (const sig of ignoredSignals) {
+    steps.push({
+      call: "rt_sigaction",
+      args: [sig, new Uint8Array(32), null, 8],
+      what: `reset signal ${sig} to its default`,
+    });
+  }
+  steps.push({
+    call: "rt_sigprocmask",
+    args: [named(SIG_SETMASK, "SIG_SETMASK"), new Uint8Array(8), null, 8],
+    what: "unblock every signal",
+  });
+  return steps;
+}
+
+/**
+ * execve of the command. A bare name is looked up along the container's $PATH now, through the planned
+ * mounts, as execvp would do inside; not finding it is Docker's 127 before anything starts.
+ */
+function execSteps(config: ContainerConfig, layers: readonly Layer[], fs: FsView): Step[] {
+  const { args, env } = config.process;
+  const command = args[0];
+  const exec = (path: string, searched: boolean): Step[] => [
+    { call: "execve", args: [path, args, env], what: `execve ${path}`, exec: { command, searched } },
+  ];
+  if (command.includes("/")) return exec(command, false);
+  const dirs = (lookupEnv(env, "PATH") ?? DEFAULT_PATH).split(":").filter((d) => d.startsWith("/"));
+  for (const dir of dirs) {
+    const path = `${dir.replace(/\/$/, "")}/${command}`;
+    if (isFile(config.root.path, path, layers, fs)) return exec(path, true);
+  }
+  throw new HuskError(`exec: "${command}": executable file not found in $PATH`, ExitCode.NotFound);
+}
+
+function isFile(root: string, path: string, layers: readonly Layer[], fs: FsView): boolean {
+  try {
+    const found = resolveInRoot(root, path, layers, fs);
+    return found.kind === "file" || found.kind === "other";
+  } catch (e) {
+    if (e instanceof InvalidInputError) return false;
+    throw e;
+  }
+}
+
+function named(value: number, name: string): Named {
+  return new Named(value, name);
+}
