@@ -57,6 +57,9 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
       cwd: normalize(cwd),
       user: parseUser(options.user),
       terminal: options.tty,
+      consoleSize: options.tty && options.consoleSize
+        ? { height: options.consoleSize.rows, width: options.consoleSize.columns }
+        : undefined,
       stdin: options.interactive,
     },
     namespaces: [...DEFAULT_NAMESPACES],

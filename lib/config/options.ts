@@ -15,6 +15,8 @@ export interface RunOptions {
   rm: boolean;
   interactive: boolean;
   tty: boolean;
+  /** The host terminal's size, for the container's terminal (with tty). */
+  consoleSize?: { rows: number; columns: number };
   noPivot: boolean;
   command: string[];
 }

@@ -37,6 +37,8 @@ export interface ProcessConfig {
   terminal: boolean;
   /** Keep stdin open (-i); otherwise stdin is /dev/null. */
   stdin: boolean;
+  /** The terminal's initial size, set before the command runs (later changes follow SIGWINCH). */
+  consoleSize?: { height: number; width: number };
 }
 
 export interface ContainerConfig {

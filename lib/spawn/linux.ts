@@ -49,6 +49,7 @@ export const SIG_SETMASK = 2;
 export const CLOSE_RANGE_CLOEXEC = 4;
 export const TIOCSCTTY = 0x540e;
 export const TIOCSPTLCK = 0x40045431;
+export const TIOCSWINSZ = 0x5414;
 export const TIOCGPTPEER = 0x5441;
 export const SOL_SOCKET = 1;
 export const AF_INET = 2;

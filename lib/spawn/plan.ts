@@ -39,6 +39,7 @@ import {
   TIOCGPTPEER,
   TIOCSCTTY,
   TIOCSPTLCK,
+  TIOCSWINSZ,
 } from "./linux.ts";
 import { mountFlagNames, parseMountOptions } from "./mount_options.ts";
 
@@ -314,6 +315,7 @@ function stdioSteps(config: ContainerConfig, w: Wiring): Step[] {
         args: [0, named(TIOCSPTLCK, "TIOCSPTLCK"), new Uint8Array(4)],
         what: "unlock the pseudo-terminal",
       },
+      ...windowSizeSteps(config.process.consoleSize),
       closeStd(1),
       {
         call: "ioctl",
@@ -341,10 +343,21 @@ function stdioSteps(config: ContainerConfig, w: Wiring): Step[] {
     closeStd(0),
     {
       call: "openat",
-      args: [named(AT_FDCWD, "AT_FDCWD"), "/dev/null", named(O_RDONLY | O_CLOEXEC, "O_RDONLY"), 0],
+      args: [named(AT_FDCWD, "AT_FDCWD"), "/dev/null", named(O_RDONLY, "O_RDONLY"), 0],
       what: "make /dev/null stdin",
     },
   ];
+}
+
+/** Sets the terminal's size before the command can ask for it. */
+function windowSizeSteps(size: { height: number; width: number } | undefined): Step[] {
+  if (!size) return [];
+  const winsize = new Uint8Array(new Uint16Array([size.height, size.width, 0, 0]).buffer);
+  return [{
+    call: "ioctl",
+    args: [0, named(TIOCSWINSZ, "TIOCSWINSZ"), winsize],
+    what: `set the terminal's size to ${size.height}x${size.width}`,
+  }];
 }
 
 /** A msghdr carrying descriptor `fd` (SCM_RIGHTS) with one byte of data. */

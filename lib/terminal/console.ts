@@ -5,8 +5,7 @@
  */
 import { closeFds, readAsync, writeAll } from "../../ffi/fd.ts";
 import { libc } from "../../ffi/libc.ts";
-
-const TIOCSWINSZ = 0x5414;
+import { TIOCSWINSZ } from "../spawn/linux.ts";
 
 export interface Console {
   /** Resolves when the container side is closed and its output has been copied. */
@@ -29,7 +28,6 @@ export function attachConsole(master: number, options: { stdin: boolean }): Cons
     const { rows, columns } = Deno.consoleSize();
     setWindowSize(master, rows, columns);
   };
-  resize();
   Deno.addSignalListener("SIGWINCH", resize);
   let detached = false;
   const detach = () => {

@@ -1,0 +1,65 @@
+/** Bad input to `husk run`: one clear line on stderr, Docker's exit code, and nothing created. */
+import { equal, match } from "node:assert/strict";
+import { husk, ROOTFS, withRoot } from "./helpers.ts";
+
+const cases: [name: string, args: string[], code: number, message: RegExp][] = [
+  [
+    "a missing rootfs",
+    ["--rootfs", "/nonexistent-rootfs", "true"],
+    125,
+    /root filesystem \/nonexistent-rootfs does not exist/,
+  ],
+  ["a relative volume path", ["-v", "data:/data", "true"], 125, /host path "data" must be absolute/],
+  ["a volume with a bad mode", ["-v", "/tmp:/data:rx", "true"], 125, /unknown mode "rx"/],
+  [
+    "a volume whose host path is missing",
+    ["-v", "/nonexistent-dir:/data", "true"],
+    125,
+    /\/nonexistent-dir does not exist on the host/,
+  ],
+  ["an unknown flag", ["--frobnicate", "true"], 125, /unknown option '--frobnicate'/],
+  ["a bad env line", ["-e", "=oops", "true"], 125, /invalid environment variable: "=oops"/],
+  [
+    "a missing env file",
+    ["--env-file", "/nonexistent.env", "true"],
+    125,
+    /cannot read env file \/nonexistent.env/,
+  ],
+  ["a non-numeric user", ["-u", "alice", "true"], 125, /invalid user "alice"/],
+  ["a relative workdir", ["-w", "rel", "true"], 125, /working directory "rel": it must be an absolute path/],
+  ["a bad hostname", ["--hostname", "bad_host!", "true"], 125, /invalid hostname "bad_host!"/],
+  ["a bad name", ["--name", "/bad", "true"], 125, /invalid container name "\/bad"/],
+  ["a command that does not exist", ["no-such-command"], 127, /executable file not found in \$PATH/],
+];
+
+for (const [name, args, code, message] of cases) {
+  Deno.test(`bad input: ${name}`, () =>
+    withRoot(async (root) => {
+      const r = await husk(root, ["run", ...args]);
+      equal(r.code, code, r.stderr);
+      match(r.stderr, message);
+      match(r.stderr, /^husk: [^\n]+\n$/, "exactly one line on stderr");
+      equal(r.stdout, "");
+    }));
+}
+
+Deno.test("bad input: an empty rootfs", () =>
+  withRoot(async (root) => {
+    const empty = await Deno.makeTempDir();
+    try {
+      const r = await husk(root, ["run", "--rootfs", empty, "true"]);
+      equal(r.code, 125);
+      match(r.stderr, /^husk: root filesystem .* is empty/);
+    } finally {
+      await Deno.remove(empty);
+    }
+  }));
+
+Deno.test("a step that fails in the child names the step and leaves nothing", () =>
+  withRoot(async (root) => {
+    // A file where a directory mount point is needed: the mount step fails with ENOTDIR.
+    const r = await husk(root, ["run", "--rm", "--tmpfs", "/etc/os-release/x", "true"]);
+    equal(r.code, 125, r.stderr);
+    match(r.stderr, /^husk: .*os-release.*not a directory/i);
+    equal(Deno.statSync(`${ROOTFS}/etc/os-release`).isFile, true);
+  }));

@@ -1,0 +1,127 @@
+/**
+ * Helpers for the privileged integration tests: run the real CLI as a separate process against a throwaway
+ * state root, and check that nothing is left behind (state, mounts, processes).
+ */
+import { deepEqual, equal } from "node:assert/strict";
+
+export const PROJECT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+export const MAIN = `${PROJECT}/main.ts`;
+
+/** The root filesystem the tests run in (made by `deno task rootfs`, which tasks/test.sh runs first). */
+export const ROOTFS: string = (() => {
+  try {
+    return Deno.realPathSync(`${PROJECT}/rootfs/default`);
+  } catch {
+    throw new Error("no rootfs/default: run `deno task rootfs` first (tasks/test.sh does)");
+  }
+})();
+
+export interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface HuskOptions {
+  stdin?: string;
+  env?: Record<string, string>;
+}
+
+/** `deno run -A main.ts --root ROOT ARGS...`, waited for. */
+export async function husk(root: string, args: string[], options: HuskOptions = {}): Promise<Result> {
+  const child = spawnHusk(root, args, { ...options, stdin: options.stdin });
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const out = await child.output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+/** Starts the CLI without waiting (stdout and stderr piped). */
+export function spawnHusk(root: string, args: string[], options: HuskOptions = {}): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--root", root, ...args],
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: options.env,
+  }).spawn();
+}
+
+/** The container records under a state root. */
+export function containers(root: string): string[] {
+  try {
+    return [...Deno.readDirSync(`${root}/containers`)].filter((e) => e.isDirectory).map((e) => e.name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+/** Host processes whose root directory is the test rootfs: containers still running. */
+export function processesInRootfs(): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      if (Deno.readLinkSync(`/proc/${entry.name}/root`) === ROOTFS) pids.push(Number(entry.name));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+/** Mounts in the host's mount namespace that involve the rootfs or the state root. */
+export function hostMountsUnder(...paths: string[]): string[] {
+  return Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
+    .filter((line) => paths.some((p) => line.split(" ")[4]?.startsWith(p)));
+}
+
+/** Runs `fn` with a fresh state root, then checks that no container, mount or process is left behind. */
+export async function withRoot(fn: (root: string) => Promise<void>, opts: { keepRecords?: boolean } = {}) {
+  const root = await Deno.makeTempDir({ prefix: "husk-test-" });
+  try {
+    await fn(root);
+    if (!opts.keepRecords) deepEqual(containers(root), [], "container records left behind");
+    deepEqual(hostMountsUnder(ROOTFS, root), [], "mounts left behind on the host");
+    await waitFor(() => processesInRootfs().length === 0, "container processes left behind");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+/** Polls `check` every 10 ms for up to `ms`; fails with `what` when it never holds. */
+export async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** The state.json of the only container under `root`. */
+export function onlyState(root: string): { status: string; pid: number; exitCode: number | null } {
+  const ids = containers(root);
+  equal(ids.length, 1, `expected one container, found ${ids.length}`);
+  return JSON.parse(Deno.readTextFileSync(`${root}/containers/${ids[0]}/state.json`));
+}
+
+/** Reads lines from a child's stdout until one matches. */
+export async function readUntil(stream: ReadableStream<Uint8Array>, pattern: RegExp): Promise<string> {
+  const reader = stream.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  try {
+    while (!pattern.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended before ${pattern}: ${text}`);
+      text += value;
+    }
+    return text;
+  } finally {
+    reader.releaseLock();
+  }
+}
