@@ -43,7 +43,7 @@ export async function husk(root: string, args: string[], options: HuskOptions = 
 /** Starts the CLI without waiting (stdout and stderr piped). */
 export function spawnHusk(root: string, args: string[], options: HuskOptions = {}): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--root", root, ...args],
+    args: ["run", "-q", "-A", MAIN, "--root", root, ...args],
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

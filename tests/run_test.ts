@@ -296,19 +296,23 @@ Deno.test("no host file descriptor beyond 0, 1 and 2 reaches the container", () 
 
 Deno.test("-t: a real terminal inside (/dev/pts/0) with the host's size; raw mode restored afterwards", () =>
   withRoot(async (root) => {
-    const cmd =
-      `stty rows 24 cols 80; stty -g; "$0" run -A "$1" --root "$2" run --rm -it sh -c 'tty; stty size; echo $TERM'; echo "exit=$?"; stty -g`;
-    const out = await new Deno.Command("script", {
+    // script(1) gives husk a terminal; its own stdin stays open (at end of file it would type into it).
+    const cmd = `stty rows 24 cols 80; stty -g; "$0" run -q -A "$1" --root "$2" run --rm -it sh -c ` +
+      `'tty; stty size; echo $TERM'; echo "exit=$?"; stty -g`;
+    const child = new Deno.Command("script", {
       args: [
         "-qec",
         `sh -c '${cmd.replaceAll("'", "'\\''")}' ${Deno.execPath()} ${PROJECT}/main.ts ${root}`,
         "/dev/null",
       ],
-      stdin: "null",
+      stdin: "piped",
       stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const lines = new TextDecoder().decode(out.stdout).split(/\r*\n/).map((l) => l.replace(/^\0/, ""));
+      stderr: "null",
+    }).spawn();
+    const output = new Response(child.stdout).text();
+    await child.status;
+    await child.stdin.close();
+    const lines = (await output).split(/\r*\n/);
     const [before, tty, size, term, exit, after] = lines;
     equal(tty, "/dev/pts/0", lines.join("|"));
     equal(size, "24 80", "the host terminal's size");
