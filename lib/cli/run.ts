@@ -1,10 +1,68 @@
 /** `husk run`: start a container in the foreground, attached to this terminal, and exit with its code. */
-import type { RunOptions } from "../config/options.ts";
+import { defaultRunOptions, type RunOptions } from "../config/options.ts";
 import { attachConsole } from "../terminal/console.ts";
 import { type Container, dryRun, startContainer } from "../runtime/container.ts";
 import { formatPlan } from "../spawn/format.ts";
 import type { StatePaths } from "../state/paths.ts";
+import type { CommandModule } from "./command.ts";
+import type { Flag, FlagValues } from "./flags.ts";
 import { forwardSignals } from "./signals.ts";
+
+const FLAGS: readonly Flag[] = [
+  {
+    name: "rootfs",
+    value: "DIR",
+    help: "root filesystem directory (default: the one `deno task rootfs` made)",
+  },
+  { name: "name", value: "NAME", help: "assign a name to the container" },
+  {
+    name: "hostname",
+    short: "h",
+    value: "NAME",
+    help: "container host name (default: the short container ID)",
+  },
+  { name: "env", short: "e", value: "VAR[=VALUE]", multiple: true, help: "set an environment variable" },
+  { name: "env-file", value: "FILE", multiple: true, help: "read environment variables from a file" },
+  { name: "workdir", short: "w", value: "DIR", help: "working directory inside the container" },
+  { name: "user", short: "u", value: "UID[:GID]", help: "numeric user and group to run as" },
+  { name: "volume", short: "v", value: "HOST:CTR[:ro]", multiple: true, help: "bind-mount a host path" },
+  { name: "tmpfs", value: "PATH[:OPTS]", multiple: true, help: "mount a tmpfs" },
+  { name: "rm", help: "remove the container when it exits" },
+  { name: "interactive", short: "i", help: "keep stdin open" },
+  { name: "tty", short: "t", help: "allocate a pseudo-terminal" },
+  { name: "no-pivot", help: "chroot instead of pivot_root (for a root filesystem on ramfs)" },
+  { name: "dry-run", help: "print the container's start-up system calls instead of running them" },
+];
+
+export const command: CommandModule = {
+  usage: "husk run [OPTIONS] [COMMAND] [ARG...]",
+  summary: "Run a command in a new container (default command: /bin/sh).",
+  flags: FLAGS,
+  main: (paths, values, rest) => runCommand(paths, runOptions(values, rest), values["dry-run"] === true),
+};
+
+/** The parsed flags as RunOptions. */
+export function runOptions(v: FlagValues, command: string[]): RunOptions {
+  const list = (name: string) => (v[name] as string[] | undefined) ?? [];
+  const text = (name: string) => v[name] as string | undefined;
+  return {
+    ...defaultRunOptions(),
+    rootfs: text("rootfs"),
+    name: text("name"),
+    hostname: text("hostname"),
+    env: list("env"),
+    envFiles: list("env-file"),
+    workdir: text("workdir"),
+    user: text("user"),
+    volumes: list("volume"),
+    tmpfs: list("tmpfs"),
+    rm: v.rm === true,
+    interactive: v.interactive === true,
+    tty: v.tty === true,
+    noPivot: v["no-pivot"] === true,
+    command,
+  };
+}
 
 export async function runCommand(paths: StatePaths, options: RunOptions, planOnly: boolean): Promise<number> {
   if (planOnly) {

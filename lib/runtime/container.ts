@@ -54,9 +54,9 @@ export class Container {
       const status = await waitPid(this.process.pid);
       const exitCode = exitCodeOf(status);
       if (this.config.autoRemove) {
-        await removeRecord(this.paths, this.id);
+        removeRecord(this.paths, this.id);
       } else {
-        await writeState(this.paths, this.id, {
+        writeState(this.paths, this.id, {
           status: "exited",
           pid: this.process.pid,
           startedAt: this.config.created,
@@ -104,18 +104,18 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
 /** Creates the container's record and starts its process; on failure nothing is left behind. */
 export async function startContainer(paths: StatePaths, options: RunOptions): Promise<Container> {
   const id = newId();
-  const config = await withLock(paths, async () => {
-    const name = options.name ?? newName(new Set((await takenNames(paths)).keys()));
+  const config = await withLock(paths, () => {
+    const name = options.name ?? newName(new Set(takenNames(paths).keys()));
     const config = configFor(paths, options, id, name);
-    await createRecord(paths, config);
+    createRecord(paths, config);
     return config;
   });
   try {
     const dir = containerDir(paths, id);
-    await Deno.writeTextFile(`${dir}/hostname`, config.hostname + "\n");
-    await Deno.writeTextFile(`${dir}/hosts`, hostsFile(config.hostname));
+    Deno.writeTextFileSync(`${dir}/hostname`, config.hostname + "\n");
+    Deno.writeTextFileSync(`${dir}/hosts`, hostsFile(config.hostname));
     const process = await startContainerProcess(config);
-    await writeState(paths, id, {
+    writeState(paths, id, {
       status: "running",
       pid: process.pid,
       startedAt: new Date().toISOString(),
@@ -124,7 +124,7 @@ export async function startContainer(paths: StatePaths, options: RunOptions): Pr
     });
     return new Container(paths, config, process);
   } catch (e) {
-    await removeRecord(paths, id);
+    removeRecord(paths, id);
     throw e;
   }
 }

@@ -22,33 +22,40 @@ export interface ContainerRecord {
   state: ContainerState;
 }
 
+// The state files are small and each command touches a few of them: synchronous calls are faster here than
+// a round trip through the runtime's thread pool.
+
 /** Runs `fn` holding the exclusive state lock. */
 export async function withLock<T>(paths: StatePaths, fn: () => T | Promise<T>): Promise<T> {
-  await Deno.mkdir(containersDir(paths), { recursive: true, mode: 0o700 });
-  using file = await Deno.open(lockFile(paths), { create: true, write: true, mode: 0o600 });
-  await file.lock(true);
+  Deno.mkdirSync(containersDir(paths), { recursive: true, mode: 0o700 });
+  using file = Deno.openSync(lockFile(paths), { create: true, write: true, mode: 0o600 });
+  file.lockSync(true);
   return await fn();
 }
 
 /** Writes `data` to `path` atomically. */
-export async function writeAtomic(path: string, data: string): Promise<void> {
+export function writeAtomic(path: string, data: string): void {
   const tmp = `${path}.tmp-${crypto.randomUUID()}`;
   try {
-    await Deno.writeTextFile(tmp, data, { mode: 0o644 });
-    await Deno.rename(tmp, path);
+    Deno.writeTextFileSync(tmp, data, { mode: 0o644 });
+    Deno.renameSync(tmp, path);
   } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
+    try {
+      Deno.removeSync(tmp);
+    } catch {
+      // Never written.
+    }
     throw e;
   }
 }
 
 /** The names of all containers (call under the lock when the answer decides a new name). */
-export async function takenNames(paths: StatePaths): Promise<Map<string, string>> {
+export function takenNames(paths: StatePaths): Map<string, string> {
   const names = new Map<string, string>();
-  for await (const entry of Deno.readDir(containersDir(paths))) {
+  for (const entry of Deno.readDirSync(containersDir(paths))) {
     if (!entry.isDirectory) continue;
     try {
-      const config = JSON.parse(await Deno.readTextFile(`${containersDir(paths)}/${entry.name}/config.json`));
+      const config = JSON.parse(Deno.readTextFileSync(`${containersDir(paths)}/${entry.name}/config.json`));
       names.set(config.name, entry.name);
     } catch (e) {
       // A directory without a config is a creation that has not finished (or crashed): not a name holder.
@@ -59,8 +66,8 @@ export async function takenNames(paths: StatePaths): Promise<Map<string, string>
 }
 
 /** Creates the container's directory and config; fails if the name is taken. Call under the lock. */
-export async function createRecord(paths: StatePaths, config: ContainerConfig): Promise<void> {
-  const names = await takenNames(paths);
+export function createRecord(paths: StatePaths, config: ContainerConfig): void {
+  const names = takenNames(paths);
   const holder = names.get(config.name);
   if (holder !== undefined) {
     throw new StateError(
@@ -69,31 +76,33 @@ export async function createRecord(paths: StatePaths, config: ContainerConfig): 
     );
   }
   const dir = containerDir(paths, config.id);
-  await Deno.mkdir(dir, { mode: 0o700 });
-  await writeState(paths, config.id, {
+  Deno.mkdirSync(dir, { mode: 0o700 });
+  writeState(paths, config.id, {
     status: "created",
     pid: 0,
     startedAt: null,
     finishedAt: null,
     exitCode: null,
   });
-  await writeAtomic(`${dir}/config.json`, JSON.stringify(config, null, 2));
+  writeAtomic(`${dir}/config.json`, JSON.stringify(config, null, 2));
 }
 
-export async function writeState(paths: StatePaths, id: string, state: ContainerState): Promise<void> {
-  await writeAtomic(`${containerDir(paths, id)}/state.json`, JSON.stringify(state, null, 2));
+export function writeState(paths: StatePaths, id: string, state: ContainerState): void {
+  writeAtomic(`${containerDir(paths, id)}/state.json`, JSON.stringify(state, null, 2));
 }
 
-export async function readRecord(paths: StatePaths, id: string): Promise<ContainerRecord> {
+export function readRecord(paths: StatePaths, id: string): ContainerRecord {
   const dir = containerDir(paths, id);
   return {
-    config: JSON.parse(await Deno.readTextFile(`${dir}/config.json`)),
-    state: JSON.parse(await Deno.readTextFile(`${dir}/state.json`)),
+    config: JSON.parse(Deno.readTextFileSync(`${dir}/config.json`)),
+    state: JSON.parse(Deno.readTextFileSync(`${dir}/state.json`)),
   };
 }
 
-export async function removeRecord(paths: StatePaths, id: string): Promise<void> {
-  await Deno.remove(containerDir(paths, id), { recursive: true }).catch((e) => {
+export function removeRecord(paths: StatePaths, id: string): void {
+  try {
+    Deno.removeSync(containerDir(paths, id), { recursive: true });
+  } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-  });
+  }
 }

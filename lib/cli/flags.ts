@@ -1,0 +1,86 @@
+/**
+ * Docker-style flags on top of node:util's parseArgs: a command's flags come before its positional arguments,
+ * and everything from the first positional on (the container's command) is left alone, so that
+ * `husk run -it alpine sh -c 'ls -l'` never reads `-c` as one of husk's flags.
+ */
+import { parseArgs } from "node:util";
+import { InvalidInputError } from "../errors.ts";
+
+export interface Flag {
+  name: string;
+  short?: string;
+  /** A flag that takes a value; its placeholder in the help (e.g. "LIST"). */
+  value?: string;
+  /** May be given several times (values collected in order). */
+  multiple?: boolean;
+  help: string;
+}
+
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+export interface Parsed {
+  values: FlagValues;
+  /** The first positional argument and everything after it. */
+  rest: string[];
+}
+
+/** Parses `argv` for `flags` up to the first positional argument (or `--`). */
+export function parseFlags(argv: readonly string[], flags: readonly Flag[], where: string): Parsed {
+  const options = Object.fromEntries(flags.map((f) => [f.name, {
+    type: f.value === undefined ? "boolean" as const : "string" as const,
+    ...(f.short ? { short: f.short } : {}),
+    ...(f.multiple ? { multiple: true } : {}),
+  }]));
+  // A lenient pass only finds where the positionals start; flags' values are known, so "-e X" is one flag.
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options,
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  const stop = tokens.find((t) => t.kind === "positional" || t.kind === "option-terminator");
+  const end = stop === undefined ? argv.length : stop.index;
+  const rest = argv.slice(stop?.kind === "option-terminator" ? end + 1 : end);
+  try {
+    const { values } = parseArgs({
+      args: argv.slice(0, end),
+      options,
+      strict: true,
+      allowPositionals: false,
+    });
+    return { values: values as FlagValues, rest };
+  } catch (e) {
+    throw new InvalidInputError(`${flagError(e as Error)} (see 'husk ${where} --help')`);
+  }
+}
+
+/** parseArgs' long messages, as Docker's short ones. */
+function flagError(e: Error & { code?: string }): string {
+  const flag = e.message.match(/'(?:-\w, )?(--?[\w-]+)/)?.[1] ?? "";
+  switch (e.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown flag: ${flag}`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /argument missing/.test(e.message)
+        ? `flag needs an argument: ${flag}`
+        : `flag ${flag} takes no value`;
+    default:
+      return e.message;
+  }
+}
+
+/** The help text of a command. */
+export function usage(usageLine: string, summary: string, flags: readonly Flag[]): string {
+  const left = (f: Flag) => `${f.short ? `-${f.short}, ` : "    "}--${f.name}${f.value ? ` ${f.value}` : ""}`;
+  const width = Math.max(...flags.map((f) => left(f).length));
+  return [
+    `Usage:  ${usageLine}`,
+    "",
+    summary,
+    "",
+    "Options:",
+    ...flags.map((f) => `  ${left(f).padEnd(width)}   ${f.help}`),
+    "",
+  ].join("\n");
+}
