@@ -17,7 +17,12 @@ const cases: [name: string, args: string[], code: number, message: RegExp][] = [
     125,
     /\/nonexistent-dir does not exist on the host/,
   ],
-  ["an unknown flag", ["--frobnicate", "true"], 125, /unknown option '--frobnicate'/],
+  [
+    "an unknown flag",
+    ["--frobnicate", "true"],
+    125,
+    /^husk: unknown flag: --frobnicate \(see 'husk run --help'\)$/m,
+  ],
   ["a bad env line", ["-e", "=oops", "true"], 125, /invalid environment variable: "=oops"/],
   [
     "a missing env file",
@@ -62,4 +67,24 @@ Deno.test("a step that fails in the child names the step and leaves nothing", ()
     equal(r.code, 125, r.stderr);
     match(r.stderr, /^husk: .*os-release.*not a directory/i);
     equal(Deno.statSync(`${ROOTFS}/etc/os-release`).isFile, true);
+  }));
+
+Deno.test("bad input: a flag without its value, a value for a switch, an unknown command", () =>
+  withRoot(async (root) => {
+    const missing = await husk(root, ["run", "-e"]);
+    equal(missing.code, 125);
+    equal(missing.stderr, "husk: flag needs an argument: --env (see 'husk run --help')\n");
+    const value = await husk(root, ["run", "--rm=yes", "true"]);
+    equal(value.code, 125);
+    equal(value.stderr, "husk: flag --rm takes no value (see 'husk run --help')\n");
+    const command = await husk(root, ["frobnicate"]);
+    equal(command.code, 125);
+    equal(command.stderr, "husk: 'frobnicate' is not a husk command (see 'husk --help')\n");
+  }));
+
+Deno.test("flags after the command belong to the command", () =>
+  withRoot(async (root) => {
+    const r = await husk(root, ["run", "--rm", "-e", "A=1", "sh", "-c", "echo $A -e --rm", "--", "x"]);
+    equal(r.code, 0, r.stderr);
+    equal(r.stdout, "1 -e --rm\n");
   }));
