@@ -85,9 +85,16 @@ class Arena {
   }
 }
 
-/** The encoded plan: struct plan { flags, steps, count, err_fd } followed by everything it points to. */
+const CLONE_VM = 0x100n;
+const STACK_SIZE = 4096;
+
+/**
+ * The encoded plan: struct plan { flags, steps, count, err_fd, stack } followed by the child's stack and
+ * everything the steps point to.
+ */
 function layout(arena: Arena, cloneFlags: bigint, steps: readonly RawStep[], errFd: number): bigint {
-  const plan = arena.alloc(32);
+  const plan = arena.alloc(40);
+  const stack = arena.alloc(STACK_SIZE);
   const table = arena.alloc(steps.length * STEP_SIZE);
   const view = arena.view;
   steps.forEach((step, i) => {
@@ -103,20 +110,30 @@ function layout(arena: Arena, cloneFlags: bigint, steps: readonly RawStep[], err
     view.setInt32(at + 60, step.okErrno ?? 0, true);
   });
   if (view) {
-    view.setBigUint64(plan, cloneFlags, true);
+    view.setBigUint64(plan, cloneFlags | CLONE_VM, true);
     view.setBigUint64(plan + 8, arena.base + BigInt(table), true);
     view.setBigUint64(plan + 16, BigInt(steps.length), true);
     view.setBigUint64(plan + 24, BigInt(errFd), true);
+    // The routine keeps 8 bytes of scratch at the stack pointer: start 64 bytes below the top.
+    view.setBigUint64(plan + 32, (arena.base + BigInt(stack + STACK_SIZE - 64)) & ~15n, true);
   }
   return arena.base + BigInt(plan);
+}
+
+/** A started child: `memory` holds its stack and its plan, and must outlive its execve (or its exit). */
+export interface Spawned {
+  pid: number;
+  memory: ArrayBuffer;
 }
 
 /**
  * Clones a child with `cloneFlags` (namespace flags | SIGCHLD) that runs `steps`, and returns its pid.
  * A failing step makes the child write {u32 step index, u32 errno} to `errFd` and exit 127.
- * Must be called from the main thread: PR_SET_PDEATHSIG follows the thread that cloned.
+ * The child shares this process's memory until execve (CLONE_VM, as posix_spawn does): nothing is copied,
+ * whatever the size of the heap. Keep `memory` referenced until `errFd`'s pipe reports execve or the child
+ * is gone. Must be called from the main thread: PR_SET_PDEATHSIG follows the thread that cloned.
  */
-export function spawn(cloneFlags: bigint, steps: readonly RawStep[], errFd: number): number {
+export function spawn(cloneFlags: bigint, steps: readonly RawStep[], errFd: number): Spawned {
   const measure = new Arena(null, 0n);
   layout(measure, cloneFlags, steps, errFd);
   // Over 64 bytes, so V8 keeps the backing store off its heap (the heap is not inherited by the child).
@@ -125,5 +142,5 @@ export function spawn(cloneFlags: bigint, steps: readonly RawStep[], errFd: numb
   const plan = layout(new Arena(new DataView(buffer), BigInt(base)), cloneFlags, steps, errFd);
   const pid = callSpawn(plan);
   if (pid < 0n) throw new SysError("clone", Number(-pid));
-  return Number(pid);
+  return { pid: Number(pid), memory: buffer };
 }

@@ -7,9 +7,12 @@
 # libc, Rust or JavaScript code in the child (see the README's "How a container starts").
 #
 #   long husk_spawn(const struct plan *plan);          System V ABI: rdi = plan
-#   struct plan { u64 clone_flags; const struct step *steps; u64 count; u64 err_fd; };
+#   struct plan { u64 clone_flags; const struct step *steps; u64 count; u64 err_fd; void *stack; };
 #   struct step { u64 nr; u64 arg[6]; u32 flags; s32 ok_errno; };    64 bytes
 #
+# With CLONE_VM in clone_flags, the child shares the parent's memory (no page tables to copy, no
+# copy-on-write faults in the parent) and runs on `stack`, which must have 64 bytes above it; the caller keeps
+# the plan alive until the child has called execve or exited. Without CLONE_VM, stack is NULL (fork semantics).
 # Parent: returns the child's pid, or -errno when clone fails. Every signal is blocked around the
 # clone so that no handler of the runtime can run in the child; the parent's mask is then restored.
 # Child: runs the steps in order. A step fails when it returns -errno (unless errno == ok_errno) or,
@@ -42,9 +45,9 @@ husk_spawn:
         lea rdx, [rsp + 8]
         mov r10d, 8
         syscall
-        mov eax, 56                     # clone(flags, NULL, NULL, NULL, 0): fork semantics
+        mov eax, 56                     # clone(flags, stack, NULL, NULL, 0)
         mov rdi, [rbx]
-        xor esi, esi
+        mov rsi, [rbx + 32]
         xor edx, edx
         xor r10d, r10d
         xor r8d, r8d

@@ -45,6 +45,9 @@ export function dryRunPlan(config: ContainerConfig, fs: FsView): ChildPlan {
   return planChild(config, { wiring, ignoredSignals: ignoredSignals(), fs });
 }
 
+/** Plans and stacks of children that have not called execve yet: referenced here so they are not collected. */
+const sharedWithChildren = new Set<ArrayBuffer>();
+
 export async function startContainerProcess(
   config: ContainerConfig,
   options: StartOptions = {},
@@ -60,9 +63,11 @@ export async function startContainerProcess(
   };
   let pid: number;
   let plan: ChildPlan;
+  let memory: ArrayBuffer;
   try {
     plan = planChild(config, { wiring, ignoredSignals: ignoredSignals(), fs: options.fs ?? hostFs });
-    pid = spawn(plan.cloneFlags, plan.steps, errWrite);
+    ({ pid, memory } = spawn(plan.cloneFlags, plan.steps, errWrite));
+    sharedWithChildren.add(memory);
   } catch (e) {
     closeFds(syncRead, syncWrite, errRead, errWrite, consoleParent, consoleChild);
     throw e;
@@ -94,6 +99,8 @@ export async function startContainerProcess(
     closeFds(consoleFd);
     throw e;
   } finally {
+    // The child has called execve or is gone: it no longer uses the memory it shared with us.
+    sharedWithChildren.delete(memory);
     closeFds(syncWrite, errRead, consoleParent);
   }
 }
