@@ -13,7 +13,7 @@ Deno.test("500 containers from one process under GC pressure: no failure, no han
     }, 1);
     try {
       for (let i = 0; i < 500; i++) {
-        let timer: number | undefined;
+        let timer: ReturnType<typeof setTimeout> | undefined;
         const hang = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`container ${i} hung`)), 10_000);
         });

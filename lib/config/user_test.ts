@@ -1,0 +1,55 @@
+import { deepEqual, ok, throws } from "node:assert/strict";
+import { InvalidInputError } from "../errors.ts";
+import { parseUser } from "./user.ts";
+
+function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
+  throws(fn, (e: unknown) => {
+    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
+    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
+    return true;
+  });
+}
+
+Deno.test("parseUser: no -u is root", () => {
+  deepEqual(parseUser(undefined), { uid: 0, gid: 0, additionalGids: [] });
+});
+
+Deno.test("parseUser: a bare uid runs with gid 0", () => {
+  deepEqual(parseUser("1000"), { uid: 1000, gid: 0, additionalGids: [] });
+  deepEqual(parseUser("0"), { uid: 0, gid: 0, additionalGids: [] });
+});
+
+Deno.test("parseUser: uid:gid", () => {
+  deepEqual(parseUser("1000:1000"), { uid: 1000, gid: 1000, additionalGids: [] });
+  deepEqual(parseUser("1000:50"), { uid: 1000, gid: 50, additionalGids: [] });
+  deepEqual(parseUser("0:0"), { uid: 0, gid: 0, additionalGids: [] });
+});
+
+Deno.test("parseUser: the largest valid id is accepted", () => {
+  deepEqual(parseUser("4294967294:4294967294"), { uid: 4294967294, gid: 4294967294, additionalGids: [] });
+});
+
+Deno.test("parseUser: user and group names are rejected", () => {
+  throwsInvalid(() => parseUser("root"), `"root"`);
+  throwsInvalid(() => parseUser("nobody:1000"), `"nobody:1000"`);
+  throwsInvalid(() => parseUser("1000:users"), `"users"`);
+});
+
+Deno.test("parseUser: too many colons are rejected", () => {
+  throwsInvalid(() => parseUser("1:2:3"), `"1:2:3"`, "colons");
+});
+
+Deno.test("parseUser: empty, negative and malformed ids are rejected", () => {
+  for (const spec of ["", ":", "1000:", ":1000", "-1", "1.5", " 1000", "1e3", "0x10"]) {
+    throwsInvalid(() => parseUser(spec), `"${spec}"`);
+  }
+});
+
+Deno.test("parseUser: ids out of range are rejected", () => {
+  // (uid_t)-1 means "unchanged" to setresuid, so 4294967295 is not a valid id.
+  throwsInvalid(() => parseUser("4294967295"), "range");
+  throwsInvalid(() => parseUser("0:4294967295"), "range");
+  throwsInvalid(() => parseUser("9999999999"), "range");
+  throwsInvalid(() => parseUser("99999999999"), `"99999999999"`);
+  throwsInvalid(() => parseUser("123456789012345678901234567890"));
+});
