@@ -14,6 +14,7 @@
 import { createHash } from "node:crypto";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { hostFs, resolveInRoot } from "../lib/rootfs/resolve.ts";
 
 export const ALPINE_VERSION = "3.20.3";
 
@@ -157,46 +158,11 @@ function randomSuffix(): string {
   return crypto.randomUUID().slice(0, 8);
 }
 
-/**
- * Resolves `path` inside the tree rooted at `root` the way the kernel would after chroot(root):
- * absolute symlink targets restart at `root`, ".." never climbs above it. Returns the resolved path
- * relative to `root` ("" for the root itself). Throws NotFound if a component is missing.
- */
-export async function resolveInRoot(root: string, path: string, maxLinks = 40): Promise<string> {
-  const pending = path.split("/").filter((p) => p !== "");
-  const done: string[] = [];
-  let links = 0;
-  while (pending.length > 0) {
-    const part = pending.shift()!;
-    if (part === ".") continue;
-    if (part === "..") {
-      done.pop();
-      continue;
-    }
-    const host = join(root, ...done, part);
-    const st = await Deno.lstat(host);
-    if (st.isSymlink) {
-      if (++links > maxLinks) {
-        throw new Error(`too many levels of symbolic links resolving ${path} in ${root}`);
-      }
-      const target = await Deno.readLink(host);
-      if (target.startsWith("/")) done.length = 0;
-      pending.unshift(...target.split("/").filter((p) => p !== ""));
-    } else {
-      if (pending.length > 0 && !st.isDirectory) {
-        throw new Deno.errors.NotADirectory(`${join(...done, part)} is not a directory in ${root}`);
-      }
-      done.push(part);
-    }
-  }
-  return done.join("/");
-}
-
 /** A rootfs is complete when /bin/sh resolves (inside it) to an executable file and /etc/passwd exists. */
 export async function isCompleteRootfs(dir: string): Promise<boolean> {
   try {
     if (!(await Deno.stat(dir)).isDirectory) return false;
-    const sh = await Deno.lstat(join(dir, await resolveInRoot(dir, "bin/sh")));
+    const sh = await Deno.lstat(join(dir, resolveInRoot(dir, "/bin/sh", [], hostFs).path));
     if (!sh.isFile || ((sh.mode ?? 0o755) & 0o111) === 0) return false;
     await Deno.lstat(join(dir, "etc/passwd"));
     return true;
@@ -457,7 +423,7 @@ export async function buildBusyboxRootfs(
       await Deno.writeTextFile(join(tmp, path), text);
       await Deno.chmod(join(tmp, path), 0o644);
     }
-    if ((await resolveInRoot(tmp, "bin/sh")) !== "bin/busybox") {
+    if (resolveInRoot(tmp, "/bin/sh", [], hostFs).path !== "/bin/busybox") {
       throw new Error("bin/sh does not resolve to busybox");
     }
     await installTree(tmp, dest, opts.replace ?? false);
