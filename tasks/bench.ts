@@ -63,7 +63,12 @@ export interface Skipped {
   reason: string;
 }
 
-export function summarize(name: string, method: string, command: string, times: readonly number[]): BenchResult {
+export function summarize(
+  name: string,
+  method: string,
+  command: string,
+  times: readonly number[],
+): BenchResult {
   if (times.length === 0) throw new Error(`${name}: no runs`);
   return {
     name,
@@ -81,7 +86,9 @@ export function summarize(name: string, method: string, command: string, times: 
 
 /** `a / b` as "1.23x", or "n/a" when either side is missing or not a positive number. */
 export function formatRatio(a: number | undefined, b: number | undefined): string {
-  if (a === undefined || b === undefined || !(a >= 0) || !(b > 0) || !isFinite(a) || !isFinite(b)) return "n/a";
+  if (a === undefined || b === undefined || !(a >= 0) || !(b > 0) || !isFinite(a) || !isFinite(b)) {
+    return "n/a";
+  }
   return `${(a / b).toFixed(2)}x`;
 }
 
@@ -300,14 +307,17 @@ export interface Options {
   runs: number;
   libraryRuns: number;
   rootfs?: string;
+  /** Time processes with a Deno.Command loop even when hyperfine is installed. */
+  loop: boolean;
   help: boolean;
 }
 
-export const USAGE = `usage: deno task bench [--runs N] [--library-runs N] [--rootfs DIR]
+export const USAGE = `usage: deno task bench [--runs N] [--library-runs N] [--rootfs DIR] [--loop]
 
   --runs N          runs per whole-process benchmark (husk CLI, unshare, runc, ...), default 100
   --library-runs N  containers started by the library benchmark, default 3 x runs (300)
   --rootfs DIR      root filesystem to run /bin/true in, default rootfs/default
+  --loop            time processes with a Deno.Command loop even when hyperfine is installed
 `;
 
 export function parseOptions(argv: readonly string[]): Options {
@@ -317,6 +327,7 @@ export function parseOptions(argv: readonly string[]): Options {
       runs: { type: "string" },
       "library-runs": { type: "string" },
       rootfs: { type: "string" },
+      loop: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     strict: true,
@@ -333,6 +344,7 @@ export function parseOptions(argv: readonly string[]): Options {
     runs,
     libraryRuns: count("library-runs", values["library-runs"], 3 * runs),
     rootfs: values.rootfs,
+    loop: values.loop === true,
     help: values.help === true,
   };
 }
@@ -437,7 +449,12 @@ async function hyperfineBench(
 }
 
 /** Times a whole process with a loop of Deno.Command (wall time from spawn to exit status). */
-async function loopBench(name: string, argv: readonly string[], runs: number, cwd: string): Promise<BenchResult> {
+async function loopBench(
+  name: string,
+  argv: readonly string[],
+  runs: number,
+  cwd: string,
+): Promise<BenchResult> {
   const times: number[] = [];
   for (let i = 0; i < WARMUP + runs; i++) {
     checkInterrupted();
@@ -484,7 +501,12 @@ async function libraryBench(huskRoot: string, rootfs: string, runs: number): Pro
     if (exitCode !== 0) throw new Error(`husk library: /bin/true exited with ${exitCode}`);
     if (i >= WARMUP) times.push(elapsed);
   }
-  return summarize("husk library", "in-process", `run(statePaths(root), {command: ["/bin/true"], rm: true})`, times);
+  return summarize(
+    "husk library",
+    "in-process",
+    `run(statePaths(root), {command: ["/bin/true"], rm: true})`,
+    times,
+  );
 }
 
 /** An OCI bundle for runc/crun: `runc spec`, edited (see editRuncConfig). */
@@ -684,7 +706,7 @@ async function main(argv: readonly string[]): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
 
-  const hyperfine = which("hyperfine");
+  const hyperfine = options.loop ? null : which("hyperfine");
   const runc = which("runc");
   const crun = which("crun");
   const podman = which("podman");
@@ -717,11 +739,18 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     progress(
       `rootfs ${rootfs}; ${options.runs} runs per process benchmark, ${options.libraryRuns} for the library; ` +
-        (hyperfine ? `timing processes with ${hyperfine}` : "hyperfine not installed: timing processes with a loop"),
+        (hyperfine
+          ? `timing processes with ${hyperfine}`
+          : `timing processes with a Deno.Command loop${
+            options.loop ? "" : " (hyperfine is not installed)"
+          }`),
     );
     const empty = `${tmp}/empty.ts`;
     Deno.writeTextFileSync(empty, "");
-    await attempt("deno (empty script)", () => timer.process("deno (empty script)", [Deno.execPath(), "run", "-A", empty], options.runs));
+    await attempt(
+      "deno (empty script)",
+      () => timer.process("deno (empty script)", [Deno.execPath(), "run", "-A", empty], options.runs),
+    );
     await attempt("husk CLI", () =>
       timer.process("husk CLI", [
         Deno.execPath(),
@@ -739,8 +768,15 @@ async function main(argv: readonly string[]): Promise<number> {
     await attempt("husk library", () => libraryBench(huskRoot, rootfs, options.libraryRuns));
     leftovers = leftoverContainers(huskRoot);
     if (unshare) {
-      await attempt("unshare", () =>
-        timer.process("unshare", [unshare, "-fpmuin", "--mount-proc", "-R", rootfs, "/bin/true"], options.runs));
+      await attempt(
+        "unshare",
+        () =>
+          timer.process(
+            "unshare",
+            [unshare, "-fpmuin", "--mount-proc", "-R", rootfs, "/bin/true"],
+            options.runs,
+          ),
+      );
     } else {
       record({ name: "unshare", reason: "unshare (util-linux) is not installed" });
     }
@@ -752,7 +788,12 @@ async function main(argv: readonly string[]): Promise<number> {
     if (crun && runc) {
       await attempt("crun", () => ociRuntimeBench(timer, "crun", crun, runc, tmp, rootfs, options.runs));
     } else {
-      record({ name: "crun", reason: crun ? "making its bundle needs `runc spec`, and runc is not installed" : "crun is not installed" });
+      record({
+        name: "crun",
+        reason: crun
+          ? "making its bundle needs `runc spec`, and runc is not installed"
+          : "crun is not installed",
+      });
     }
     if (podman) {
       await attempt("podman", () => podmanBench(timer, podman, tmp, rootfs, options.runs));
@@ -777,7 +818,9 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const s of skipped) console.log(`skipped ${s.name}: ${s.reason}`);
   if (skipped.length > 0) console.log();
   console.log(formatTargets(outcomes, results));
-  if (leftovers.length > 0) console.log(`WARNING: husk left ${leftovers.length} container record(s) behind\n`);
+  if (leftovers.length > 0) {
+    console.log(`WARNING: husk left ${leftovers.length} container record(s) behind\n`);
+  }
 
   const report = {
     date: new Date().toISOString(),
