@@ -20,11 +20,16 @@ export class Struct {
   constructor(readonly words: readonly Arg[], readonly name: string) {}
 }
 
+/** A fresh stack for a process cloned inside the list with CLONE_VM (passed as its stack pointer). */
+export class Stack {
+  readonly name = "stack";
+}
+
 /**
  * A system call argument: an integer, NULL, a C string, a NULL-terminated array of C strings (argv, envp),
- * raw bytes, or a struct. Every non-integer is passed as a pointer into the child's copy of the arena.
+ * raw bytes, a struct or a stack. Every non-integer is passed as a pointer into the plan's memory.
  */
-export type Arg = number | bigint | null | string | readonly string[] | Uint8Array | Named | Struct;
+export type Arg = number | bigint | null | string | readonly string[] | Uint8Array | Named | Struct | Stack;
 
 export interface RawStep {
   call: SyscallName;
@@ -37,10 +42,15 @@ export interface RawStep {
   save?: boolean;
   /** Pass the kept result as the first argument (args[0] is then ignored). */
   useSaved?: boolean;
+  /** Write the kept result (8 bytes) to the memory args[1] points to, before the call. */
+  storeSaved?: boolean;
+  /** A clone: the new process goes on with the next step; the caller keeps its pid and goes on here. */
+  parentContinuesAt?: number;
 }
 
 const STEP_SIZE = 64;
-const FLAG_POSITIVE = 1, FLAG_SAVE = 2, FLAG_USE_SAVED = 4;
+const STACK_SIZE = 4096;
+const FLAG_POSITIVE = 1, FLAG_SAVE = 2, FLAG_USE_SAVED = 4, FLAG_FORK = 8, FLAG_STORE_SAVED = 16;
 
 /** Lays values out in one buffer; the first pass only measures. */
 class Arena {
@@ -73,6 +83,12 @@ class Arena {
     return this.base + BigInt(at);
   }
 
+  /** A stack for a cloned process: its top, less 64 bytes of scratch the routine uses, 16-byte aligned. */
+  stack(): bigint {
+    const at = this.alloc(STACK_SIZE);
+    return (this.base + BigInt(at + STACK_SIZE - 64)) & ~15n;
+  }
+
   /** The 64-bit value passed for an argument. */
   value(arg: Arg): bigint {
     if (arg === null) return 0n;
@@ -81,12 +97,12 @@ class Arena {
     if (typeof arg === "string") return this.cstring(arg);
     if (arg instanceof Uint8Array) return this.bytes(arg);
     if (arg instanceof Struct) return this.words(arg.words.map((w) => this.value(w)));
+    if (arg instanceof Stack) return this.stack();
     return this.words([...arg.map((s) => this.cstring(s)), 0n]);
   }
 }
 
 const CLONE_VM = 0x100n;
-const STACK_SIZE = 4096;
 
 /**
  * The encoded plan: struct plan { flags, steps, count, err_fd, stack } followed by the child's stack and
@@ -94,7 +110,7 @@ const STACK_SIZE = 4096;
  */
 function layout(arena: Arena, cloneFlags: bigint, steps: readonly RawStep[], errFd: number): bigint {
   const plan = arena.alloc(40);
-  const stack = arena.alloc(STACK_SIZE);
+  const stack = arena.stack();
   const table = arena.alloc(steps.length * STEP_SIZE);
   const view = arena.view;
   steps.forEach((step, i) => {
@@ -104,18 +120,20 @@ function layout(arena: Arena, cloneFlags: bigint, steps: readonly RawStep[], err
     if (!view) return;
     view.setBigUint64(at, syscallNumber(step.call), true);
     args.forEach((a, j) => view.setBigUint64(at + 8 + j * 8, BigInt.asUintN(64, a), true));
+    const fork = step.parentContinuesAt !== undefined;
+    if (fork && step.okErrno) throw new RangeError(`${step.call}: a fork step has no accepted errno`);
     const flags = (step.positive ? FLAG_POSITIVE : 0) | (step.save ? FLAG_SAVE : 0) |
-      (step.useSaved ? FLAG_USE_SAVED : 0);
+      (step.useSaved ? FLAG_USE_SAVED : 0) | (fork ? FLAG_FORK : 0) |
+      (step.storeSaved ? FLAG_STORE_SAVED : 0);
     view.setUint32(at + 56, flags, true);
-    view.setInt32(at + 60, step.okErrno ?? 0, true);
+    view.setInt32(at + 60, fork ? step.parentContinuesAt! : step.okErrno ?? 0, true);
   });
   if (view) {
     view.setBigUint64(plan, cloneFlags | CLONE_VM, true);
     view.setBigUint64(plan + 8, arena.base + BigInt(table), true);
     view.setBigUint64(plan + 16, BigInt(steps.length), true);
     view.setBigUint64(plan + 24, BigInt(errFd), true);
-    // The routine keeps 8 bytes of scratch at the stack pointer: start 64 bytes below the top.
-    view.setBigUint64(plan + 32, (arena.base + BigInt(stack + STACK_SIZE - 64)) & ~15n, true);
+    view.setBigUint64(plan + 32, stack, true);
   }
   return arena.base + BigInt(plan);
 }

@@ -32,6 +32,10 @@ export const SYSCALL_NAMES = [
   "dup3",
   "close_range",
   "wait4",
+  "exit_group",
+  "clone",
+  "setns",
+  "getpid",
 ] as const;
 
 export type SyscallName = typeof SYSCALL_NAMES[number];

@@ -17,8 +17,11 @@
 # clone so that no handler of the runtime can run in the child; the parent's mask is then restored.
 # Child: runs the steps in order. A step fails when it returns -errno (unless errno == ok_errno) or,
 # with flag 1 (POSITIVE), when it returns 0. Flag 2 (SAVE) keeps the step's result (a new descriptor);
-# flag 4 (USE_SAVED) passes the kept result as the step's first argument. On failure the child writes {u32 step, u32 errno} to
-# err_fd and exits 127. Reaching the end of the list exits 0 (an execve step normally ends it).
+# flag 4 (USE_SAVED) passes the kept result as the step's first argument; flag 16 (STORE_SAVED) writes the
+# kept value (8 bytes) to the address in arg[1] before the call. Flag 8 (FORK) marks a clone inside the
+# list: the new process goes on with the next step, the one that cloned keeps the new pid and jumps to the
+# step whose index is in ok_errno. On failure the child writes {u32 step, u32 errno} to err_fd and exits
+# 127. Reaching the end of the list exits 0 (an execve step normally ends it).
         .intel_syntax noprefix
         .text
         .globl raw_syscall
@@ -77,6 +80,10 @@ next:
         test byte ptr [r12 + 56], 4
         cmovnz rdi, r15
         mov rsi, [r12 + 16]
+        test byte ptr [r12 + 56], 16
+        jz 1f
+        mov [rsi], r15
+1:
         mov rdx, [r12 + 24]
         mov r10, [r12 + 32]
         mov r8, [r12 + 40]
@@ -84,9 +91,19 @@ next:
         syscall
         test rax, rax
         js failed
-        jnz ok
+        jnz positive
         test byte ptr [r12 + 56], 1
         jnz fail
+        jmp ok
+positive:
+        test byte ptr [r12 + 56], 8
+        jz ok
+        mov r15, rax                    # the parent side of a fork: keep the child's pid, jump
+        mov r14d, dword ptr [r12 + 60]
+        mov r12, r14
+        shl r12, 6
+        add r12, [rbx + 8]
+        jmp next
 ok:
         test byte ptr [r12 + 56], 2
         cmovnz r15, rax

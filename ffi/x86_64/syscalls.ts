@@ -34,4 +34,8 @@ export const SYSCALLS_X86_64 = {
   dup3: 292,
   close_range: 436,
   wait4: 61,
+  exit_group: 231,
+  clone: 56,
+  setns: 308,
+  getpid: 39,
 } as const satisfies Record<SyscallName, number>;
