@@ -5,6 +5,8 @@
 
 /** Docker's exit codes for failures of the runtime itself and of the container's command. */
 export const ExitCode = {
+  /** A command other than run failed (no such container, wrong state). */
+  Failure: 1,
   /** The runtime failed (bad flag, bad config, a system call the runtime made). */
   Runtime: 125,
   /** The command exists but cannot be executed. */
@@ -35,5 +37,12 @@ export class StartError extends HuskError {
   }
 }
 
-/** A container named by the user does not exist, or a name is taken. */
-export class StateError extends HuskError {}
+/**
+ * A container named by the user does not exist, is in the wrong state for the command, or a name is taken.
+ * Docker's commands other than run exit 1 for these.
+ */
+export class StateError extends HuskError {
+  constructor(message: string, exitCode: number = ExitCode.Failure) {
+    super(message, exitCode);
+  }
+}

@@ -7,8 +7,31 @@ import { statePaths } from "../state/paths.ts";
 import type { CommandModule } from "./command.ts";
 import { type Flag, parseFlags, usage } from "./flags.ts";
 
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+const lifecycle = () => import("./lifecycle.ts");
+const listing = () => import("./ps.ts");
+
+/** Every command; `hidden` ones are for husk's own use. Each module is loaded only when its command runs. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule>; hidden?: boolean }> = {
   run: { summary: "Run a command in a new container", load: async () => (await import("./run.ts")).command },
+  ps: { summary: "List containers", load: async () => (await listing()).ps },
+  logs: { summary: "Show a container's output", load: async () => (await import("./logs.ts")).logs },
+  exec: {
+    summary: "Run a command in a running container",
+    load: async () => (await import("./exec.ts")).exec,
+  },
+  inspect: { summary: "Show containers' details as JSON", load: async () => (await listing()).inspect },
+  top: { summary: "Show the processes of a container", load: async () => (await import("./top.ts")).top },
+  stop: { summary: "Stop running containers", load: async () => (await lifecycle()).stop },
+  kill: { summary: "Send a signal to running containers", load: async () => (await lifecycle()).kill },
+  start: { summary: "Start stopped containers", load: async () => (await lifecycle()).start },
+  restart: { summary: "Restart containers", load: async () => (await lifecycle()).restart },
+  wait: {
+    summary: "Wait for containers to stop; print exit codes",
+    load: async () => (await lifecycle()).wait,
+  },
+  rm: { summary: "Remove containers", load: async () => (await lifecycle()).rm },
+  prune: { summary: "Remove all stopped containers", load: async () => (await lifecycle()).prune },
+  cleanup: { summary: "", load: async () => (await lifecycle()).cleanup, hidden: true },
 };
 
 const GLOBAL_FLAGS: readonly Flag[] = [
@@ -23,7 +46,10 @@ function globalHelp(): string {
     GLOBAL_FLAGS,
   ) +
     "\nCommands:\n" +
-    Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join("\n") +
+    Object.entries(COMMANDS).filter(([, c]) => !c.hidden).map(([name, c]) =>
+      `  ${name.padEnd(10)} ${c.summary}`
+    )
+      .join("\n") +
     "\n\nRun 'husk COMMAND --help' for more information on a command.\n";
 }
 

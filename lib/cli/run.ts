@@ -1,5 +1,6 @@
 /** `husk run`: start a container in the foreground, attached to this terminal, and exit with its code. */
 import { defaultRunOptions, type RunOptions } from "../config/options.ts";
+import { ExitCode, InvalidInputError } from "../errors.ts";
 import { attachConsole } from "../terminal/console.ts";
 import { type Container, dryRun, startContainer } from "../runtime/container.ts";
 import { formatPlan } from "../spawn/format.ts";
@@ -27,6 +28,7 @@ const FLAGS: readonly Flag[] = [
   { name: "user", short: "u", value: "UID[:GID]", help: "numeric user and group to run as" },
   { name: "volume", short: "v", value: "HOST:CTR[:ro]", multiple: true, help: "bind-mount a host path" },
   { name: "tmpfs", value: "PATH[:OPTS]", multiple: true, help: "mount a tmpfs" },
+  { name: "detach", short: "d", help: "run in the background and print the container ID" },
   { name: "rm", help: "remove the container when it exits" },
   { name: "interactive", short: "i", help: "keep stdin open" },
   { name: "tty", short: "t", help: "allocate a pseudo-terminal" },
@@ -60,6 +62,7 @@ export function runOptions(v: FlagValues, command: string[]): RunOptions {
     interactive: v.interactive === true,
     tty: v.tty === true,
     noPivot: v["no-pivot"] === true,
+    detach: v.detach === true,
     command,
   };
 }
@@ -67,6 +70,14 @@ export function runOptions(v: FlagValues, command: string[]): RunOptions {
 export async function runCommand(paths: StatePaths, options: RunOptions, planOnly: boolean): Promise<number> {
   if (planOnly) {
     console.log(formatPlan(dryRun(paths, options)));
+    return 0;
+  }
+  if (options.detach) {
+    if (options.tty || options.interactive) {
+      throw new InvalidInputError("-d with -i or -t is not supported yet (there is no attach): drop -i/-t");
+    }
+    const container = await startContainer(paths, options);
+    console.log(container.id);
     return 0;
   }
   // Listen before starting: a signal that arrives while the container starts is delivered once it runs.
@@ -83,7 +94,7 @@ export async function runCommand(paths: StatePaths, options: RunOptions, planOnl
     try {
       const { exitCode } = await container.wait();
       await terminal?.output;
-      return exitCode;
+      return exitCode ?? ExitCode.Runtime;
     } finally {
       terminal?.detach();
     }

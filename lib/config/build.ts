@@ -26,6 +26,9 @@ const HOSTNAME =
 
 export const DEFAULT_COMMAND = ["/bin/sh"];
 
+/** 10 MiB per log file, two files: Docker's unbounded json logs are a known way to fill a disk. */
+export const DEFAULT_LOG_MAX_SIZE = 10 * 1024 * 1024;
+
 export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerConfig {
   const hostname = options.hostname ?? ctx.id.slice(0, 12);
   if (!HOSTNAME.test(hostname) || hostname.length > 64) {
@@ -67,6 +70,7 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
     devices: defaultDevices(),
     noPivot: options.noPivot,
     autoRemove: options.rm,
+    log: { maxSize: options.logMaxSize ?? DEFAULT_LOG_MAX_SIZE },
   };
 }
 

@@ -1,6 +1,6 @@
 import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
 import { InvalidInputError } from "../errors.ts";
-import { type BuildContext, buildConfig, DEFAULT_COMMAND, hostsFile } from "./build.ts";
+import { buildConfig, type BuildContext, DEFAULT_COMMAND, hostsFile } from "./build.ts";
 import { DEFAULT_NAMESPACES, defaultDevices, defaultMounts } from "./defaults.ts";
 import { DEFAULT_PATH } from "./env.ts";
 import { defaultRunOptions, type RunOptions } from "./options.ts";
@@ -100,7 +100,10 @@ Deno.test("buildConfig: the user", () => {
 });
 
 Deno.test("buildConfig: environment from env files, then -e, the later winning; NAME alone from the host", () => {
-  const files: Record<string, string> = { "/a.env": "# base\nA=file\nB=file\r\n", "/b.env": "C=b\nHOSTVAR\n" };
+  const files: Record<string, string> = {
+    "/a.env": "# base\nA=file\nB=file\r\n",
+    "/b.env": "C=b\nHOSTVAR\n",
+  };
   const c = build(
     { envFiles: ["/a.env", "/b.env"], env: ["B=flag", "MISSING", "HOSTVAR2"] },
     {
@@ -173,7 +176,12 @@ Deno.test("buildConfig: /etc/hostname and /etc/hosts are bind-mounted from the e
 Deno.test("buildConfig: a user mount on /etc/hosts replaces the generated one", () => {
   const c = build({ volumes: ["/my/hosts:/etc/hosts:ro"] });
   const hosts = c.mounts.filter((m) => m.destination === "/etc/hosts");
-  deepEqual(hosts, [{ destination: "/etc/hosts", type: "bind", source: "/my/hosts", options: ["rbind", "ro"] }]);
+  deepEqual(hosts, [{
+    destination: "/etc/hosts",
+    type: "bind",
+    source: "/my/hosts",
+    options: ["rbind", "ro"],
+  }]);
   equal(c.mounts.filter((m) => m.destination === "/etc/hostname").length, 1);
 });
 

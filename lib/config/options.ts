@@ -18,6 +18,10 @@ export interface RunOptions {
   /** The host terminal's size, for the container's terminal (with tty). */
   consoleSize?: { rows: number; columns: number };
   noPivot: boolean;
+  /** -d: run in the background under a monitor, print the ID and return. */
+  detach: boolean;
+  /** Bytes per log file before rotation (one rotated file is kept). */
+  logMaxSize?: number;
   command: string[];
 }
 
@@ -31,6 +35,7 @@ export function defaultRunOptions(): RunOptions {
     interactive: false,
     tty: false,
     noPivot: false,
+    detach: false,
     command: [],
   };
 }

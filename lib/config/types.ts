@@ -55,4 +55,6 @@ export interface ContainerConfig {
   noPivot: boolean;
   /** Remove the container's record when it exits (--rm). */
   autoRemove: boolean;
+  /** Detached containers' logs: bytes per file before rotation (one rotated file is kept). */
+  log: { maxSize: number };
 }

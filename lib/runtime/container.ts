@@ -7,18 +7,28 @@ import { buildConfig, hostsFile } from "../config/build.ts";
 import type { RunOptions } from "../config/options.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { InvalidInputError } from "../errors.ts";
-import { isValidName, newId, newName } from "../state/ids.ts";
-import { containerDir, type StatePaths } from "../state/paths.ts";
-import { createRecord, removeRecord, takenNames, withLock, writeState } from "../state/store.ts";
-import { type ContainerProcess, dryRunPlan, startContainerProcess } from "./process.ts";
 import { hostFs } from "../rootfs/resolve.ts";
 import type { ChildPlan } from "../spawn/plan.ts";
+import { isValidName, newId, newName } from "../state/ids.ts";
+import { processStartTime } from "../state/liveness.ts";
+import { containerDir, type StatePaths } from "../state/paths.ts";
+import {
+  type ContainerRecord,
+  createRecord,
+  readRecord,
+  removeRecord,
+  takenNames,
+  withLock,
+  writeState,
+} from "../state/store.ts";
+import { exitCommand, installedMonitor, monitorEnv, monitorPath } from "./monitor.ts";
+import { type ContainerProcess, dryRunPlan, type MonitorOptions, startContainerProcess } from "./process.ts";
 import { resolveRootfs } from "./rootfs.ts";
+import { waitForExit } from "./status.ts";
 
 export interface ExitResult {
-  status: WaitStatus;
-  /** Docker's convention: the command's own code, or 128 + the signal that killed it. */
-  exitCode: number;
+  /** Docker's convention: the command's own code, or 128 + the signal that killed it; null when unknown. */
+  exitCode: number | null;
 }
 
 export function exitCodeOf(status: WaitStatus): number {
@@ -48,25 +58,21 @@ export class Container {
     return killPid(this.process.pid, signal);
   }
 
-  /** Waits for the container to exit and records it (or removes it, with --rm). */
+  /**
+   * Waits for the container to exit. A foreground container is this process's child: its exit is recorded
+   * here (or its record removed, with --rm). A detached one's monitor records it.
+   */
   wait(): Promise<ExitResult> {
-    this.#exit ??= (async () => {
-      const status = await waitPid(this.process.pid);
-      const exitCode = exitCodeOf(status);
-      if (this.config.autoRemove) {
-        removeRecord(this.paths, this.id);
-      } else {
-        writeState(this.paths, this.id, {
-          status: "exited",
-          pid: this.process.pid,
-          startedAt: this.config.created,
-          finishedAt: new Date().toISOString(),
-          exitCode,
-        });
-      }
-      return { status, exitCode };
-    })();
+    if (!this.#exit) {
+      this.#exit = this.process.monitorPid !== null ? waitForExit(this.paths, this.id) : this.#reap();
+    }
     return this.#exit;
+  }
+
+  async #reap(): Promise<ExitResult> {
+    const exitCode = exitCodeOf(await waitPid(this.process.pid));
+    finishContainer(this.paths, this.id, { exitCode, finishedAt: new Date() });
+    return { exitCode };
   }
 }
 
@@ -75,7 +81,8 @@ export function dryRun(paths: StatePaths, options: RunOptions): ChildPlan {
   const config = configFor(paths, options, newId(), options.name ?? "dry-run");
   // The generated /etc files do not exist yet: plan as if they did.
   const etcDir = containerDir(paths, config.id) + "/";
-  return dryRunPlan(config, { ...hostFs, stat: (p) => p.startsWith(etcDir) ? "file" : hostFs.stat(p) });
+  const fs = { ...hostFs, stat: (p: string) => p.startsWith(etcDir) ? "file" as const : hostFs.stat(p) };
+  return dryRunPlan(config, fs, options.detach ? monitorOptions(paths, config) : undefined);
 }
 
 function configFor(paths: StatePaths, options: RunOptions, id: string, name: string): ContainerConfig {
@@ -101,8 +108,18 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
   });
 }
 
-/** Creates the container's record and starts its process; on failure nothing is left behind. */
-export async function startContainer(paths: StatePaths, options: RunOptions): Promise<Container> {
+function monitorOptions(paths: StatePaths, config: ContainerConfig): MonitorOptions {
+  return {
+    monitorPath: monitorPath(paths),
+    dir: containerDir(paths, config.id),
+    maxLogSize: config.log.maxSize,
+    exitCommand: exitCommand(paths, config.id),
+    env: monitorEnv(),
+  };
+}
+
+/** Creates the container's record (config, /etc files) without starting it; the name is checked under the lock. */
+export async function createContainer(paths: StatePaths, options: RunOptions): Promise<ContainerConfig> {
   const id = newId();
   const config = await withLock(paths, () => {
     const name = options.name ?? newName(new Set(takenNames(paths).keys()));
@@ -114,17 +131,82 @@ export async function startContainer(paths: StatePaths, options: RunOptions): Pr
     const dir = containerDir(paths, id);
     Deno.writeTextFileSync(`${dir}/hostname`, config.hostname + "\n");
     Deno.writeTextFileSync(`${dir}/hosts`, hostsFile(config.hostname));
-    const process = await startContainerProcess(config);
-    writeState(paths, id, {
-      status: "running",
-      pid: process.pid,
-      startedAt: new Date().toISOString(),
-      finishedAt: null,
-      exitCode: null,
-    });
-    return new Container(paths, config, process);
+    return config;
   } catch (e) {
     removeRecord(paths, id);
     throw e;
+  }
+}
+
+/** Starts a created (or exited) container, in the foreground or detached under a monitor. */
+export async function startCreated(
+  paths: StatePaths,
+  config: ContainerConfig,
+  detach: boolean,
+): Promise<Container> {
+  const dir = containerDir(paths, config.id);
+  // A restart begins a new exit record; the old one would make the new run look finished.
+  for (const stale of ["exit", "exit.tmp"]) removeIfPresent(`${dir}/${stale}`);
+  if (detach) installedMonitor(paths);
+  const process = await startContainerProcess(
+    config,
+    detach ? { detached: monitorOptions(paths, config) } : {},
+  );
+  writeState(paths, config.id, {
+    status: "running",
+    pid: process.pid,
+    pidStartTime: processStartTime(process.pid),
+    monitorPid: process.monitorPid,
+    detached: detach,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+    exitCode: null,
+    oomKilled: false,
+  });
+  return new Container(paths, config, process);
+}
+
+/** Creates the container's record and starts its process; on failure nothing is left behind. */
+export async function startContainer(paths: StatePaths, options: RunOptions): Promise<Container> {
+  const config = await createContainer(paths, options);
+  try {
+    return await startCreated(paths, config, options.detach);
+  } catch (e) {
+    removeRecord(paths, config.id);
+    throw e;
+  }
+}
+
+/** Records a container's end, or removes it (--rm). Idempotent: the monitor and a command may both get here. */
+export function finishContainer(
+  paths: StatePaths,
+  id: string,
+  exit: { exitCode: number | null; finishedAt: Date },
+): void {
+  let record: ContainerRecord;
+  try {
+    record = readRecord(paths, id);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  if (record.config.autoRemove) {
+    removeRecord(paths, id);
+    return;
+  }
+  if (record.state.status === "exited") return;
+  writeState(paths, id, {
+    ...record.state,
+    status: "exited",
+    finishedAt: exit.finishedAt.toISOString(),
+    exitCode: exit.exitCode,
+  });
+}
+
+function removeIfPresent(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
 }

@@ -2,27 +2,45 @@
  * Starts a container's first process from its config: prepares the pipes, plans the child's steps, clones,
  * lets the caller set up what needs the pid (cgroups, id maps, network), releases the child and learns
  * whether execve succeeded. Anything that fails is undone before the error is thrown.
+ *
+ * Foreground: this process is the container's parent, the container dies with it and shares its stdio.
+ * Detached: a native monitor is the container's parent and keeps its log and exit status (lib/spawn/detached.ts).
  */
-import { closeFds, pipe, readFull, receiveFd, socketPair, writeAll } from "../../ffi/fd.ts";
+import { closeFds, openFd, pipe, readFull, receiveFd, socketPair, writeAll } from "../../ffi/fd.ts";
 import { strerror } from "../../ffi/libc.ts";
 import { kill, waitPid } from "../../ffi/process.ts";
 import { spawn } from "../../ffi/spawn.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { ExitCode, StartError } from "../errors.ts";
 import { type FsView, hostFs } from "../rootfs/resolve.ts";
+import { type MonitorWiring, planDetached } from "../spawn/detached.ts";
 import { ERRNO, SIGKILL } from "../spawn/linux.ts";
 import { type ChildPlan, planChild, type Step, type Wiring } from "../spawn/plan.ts";
 
 export interface ContainerProcess {
   pid: number;
-  /** The master side of the container's terminal (with process.terminal). */
+  /** The master side of the container's terminal (foreground, with process.terminal). */
   console: number | null;
+  /** The monitor's pid (detached). */
+  monitorPid: number | null;
+}
+
+/** How a detached container's monitor is set up. */
+export interface MonitorOptions {
+  monitorPath: string;
+  /** The container's state directory: its log and exit record are written there. */
+  dir: string;
+  maxLogSize: number;
+  exitCommand: readonly string[];
+  env: readonly string[];
 }
 
 export interface StartOptions {
   /** Runs after the clone and before the child may go on: join cgroups, write id maps, move interfaces. */
   prepare?: (pid: number) => void | Promise<void>;
   fs?: FsView;
+  /** Start detached, under a monitor. */
+  detached?: MonitorOptions;
 }
 
 /** The signals this process ignores (an ignored disposition would survive execve into the container). */
@@ -35,74 +53,148 @@ export function ignoredSignals(): number[] {
 }
 
 /** The plan with placeholder descriptors, for `--dry-run`. */
-export function dryRunPlan(config: ContainerConfig, fs: FsView): ChildPlan {
+export function dryRunPlan(config: ContainerConfig, fs: FsView, detached?: MonitorOptions): ChildPlan {
   const wiring: Wiring = {
     syncRead: 3,
     syncWrite: 4,
     errRead: 5,
-    console: config.process.terminal ? { child: 6, parent: 7 } : undefined,
+    console: config.process.terminal && !detached ? { child: 6, parent: 7 } : undefined,
+    output: detached ? { stdout: 8, stderr: 9 } : undefined,
+    dieWithParent: !detached,
   };
-  return planChild(config, { wiring, ignoredSignals: ignoredSignals(), fs });
+  const ctx = { wiring, ignoredSignals: ignoredSignals(), fs };
+  if (!detached) return planChild(config, ctx);
+  const monitor = { pidWrite: 10, stdoutRead: 11, stderrRead: 12, dirFd: 13, devNull: 14, ...detached };
+  return planDetached(config, ctx, monitor);
 }
 
 /** Plans and stacks of children that have not called execve yet: referenced here so they are not collected. */
 const sharedWithChildren = new Set<ArrayBuffer>();
 
+/** Descriptors opened for one start; all closed on every path. */
+class Descriptors {
+  #fds: number[] = [];
+  add<T extends number[]>(...fds: T): T {
+    this.#fds.push(...fds);
+    return fds;
+  }
+  /** Closes `fds` now (the child has its copies). */
+  close(...fds: (number | null)[]): void {
+    for (const fd of fds) {
+      if (fd === null) continue;
+      closeFds(fd);
+      this.#fds = this.#fds.filter((f) => f !== fd);
+    }
+  }
+  closeAll(): void {
+    closeFds(...this.#fds);
+    this.#fds = [];
+  }
+}
+
 export async function startContainerProcess(
   config: ContainerConfig,
   options: StartOptions = {},
 ): Promise<ContainerProcess> {
-  const [syncRead, syncWrite] = pipe();
-  const [errRead, errWrite] = pipe();
-  const [consoleParent, consoleChild] = config.process.terminal ? socketPair() : [null, null];
-  const wiring: Wiring = {
-    syncRead,
-    syncWrite,
-    errRead,
-    console: consoleParent === null ? undefined : { parent: consoleParent, child: consoleChild! },
-  };
-  let pid: number;
-  let plan: ChildPlan;
-  let memory: ArrayBuffer;
+  const fds = new Descriptors();
   try {
-    plan = planChild(config, { wiring, ignoredSignals: ignoredSignals(), fs: options.fs ?? hostFs });
-    ({ pid, memory } = spawn(plan.cloneFlags, plan.steps, errWrite));
+    const [syncRead, syncWrite] = fds.add(...pipe());
+    const [errRead, errWrite] = fds.add(...pipe());
+    const detached = options.detached;
+    const [consoleParent, consoleChild] = config.process.terminal && !detached
+      ? fds.add(...socketPair())
+      : [null, null];
+    const [stdoutRead, stdoutWrite] = detached ? fds.add(...pipe()) : [null, null];
+    const [stderrRead, stderrWrite] = detached ? fds.add(...pipe()) : [null, null];
+    const [pidRead, pidWrite] = detached ? fds.add(...pipe()) : [null, null];
+    const wiring: Wiring = {
+      syncRead,
+      syncWrite,
+      errRead,
+      console: consoleParent === null ? undefined : { parent: consoleParent, child: consoleChild! },
+      output: detached ? { stdout: stdoutWrite!, stderr: stderrWrite! } : undefined,
+      dieWithParent: !detached,
+    };
+    const ctx = { wiring, ignoredSignals: ignoredSignals(), fs: options.fs ?? hostFs };
+    let plan: ChildPlan;
+    let monitorFds: number[] = [];
+    if (detached) {
+      const [dirFd] = fds.add(openFd(detached.dir, O_DIRECTORY));
+      const [devNull] = fds.add(openFd("/dev/null", O_RDWR));
+      const monitor: MonitorWiring = {
+        pidWrite: pidWrite!,
+        stdoutRead: stdoutRead!,
+        stderrRead: stderrRead!,
+        dirFd,
+        devNull,
+        ...detached,
+      };
+      plan = planDetached(config, ctx, monitor);
+      monitorFds = [pidWrite!, stdoutRead!, stderrRead!, stdoutWrite!, stderrWrite!, dirFd, devNull];
+    } else {
+      plan = planChild(config, ctx);
+    }
+    const { pid: child, memory } = spawn(plan.cloneFlags, plan.steps, errWrite);
     sharedWithChildren.add(memory);
-  } catch (e) {
-    closeFds(syncRead, syncWrite, errRead, errWrite, consoleParent, consoleChild);
-    throw e;
-  }
-  closeFds(syncRead, errWrite, consoleChild);
-  let consoleFd: number | null = null;
-  try {
-    await options.prepare?.(pid);
     try {
-      writeAll(syncWrite, new Uint8Array([1]));
-    } catch {
-      // The child is already gone; its error report (or its exit status) tells why.
+      fds.close(syncRead, errWrite, consoleChild, ...monitorFds);
+      let pid = child;
+      let monitorPid: number | null = null;
+      if (detached) {
+        // The intermediate exits at once; the monitor reports its pid and the container's.
+        const pids = new BigUint64Array(2);
+        const got = await readFull(pidRead!, new Uint8Array(pids.buffer));
+        await waitPid(child);
+        if (got !== 16) throw await failure(errRead, plan.steps, "the monitor did not start");
+        [monitorPid, pid] = [Number(pids[0]), Number(pids[1])];
+      }
+      try {
+        await options.prepare?.(pid);
+        try {
+          writeAll(syncWrite, new Uint8Array([1]));
+        } catch {
+          // The child is already gone; its error report (or its exit status) tells why.
+        }
+        fds.close(syncWrite);
+        const consoleFd = consoleParent === null ? null : receiveFd(consoleParent);
+        const report = await readReport(errRead);
+        if (report) {
+          closeFds(consoleFd);
+          throw stepError(plan.steps[report.step], report.errno);
+        }
+        if (consoleParent !== null && consoleFd === null) {
+          throw new StartError("the container sent no terminal", "sendmsg", 0);
+        }
+        return { pid, console: consoleFd, monitorPid };
+      } catch (e) {
+        // A monitor must not record a container that never ran: it goes first, then the container.
+        if (monitorPid !== null) kill(monitorPid, SIGKILL);
+        kill(pid, SIGKILL);
+        if (monitorPid === null) await waitPid(pid);
+        throw e;
+      }
+    } finally {
+      // The children have called execve or are gone: they no longer use the memory they shared with us.
+      sharedWithChildren.delete(memory);
     }
-    closeFds(syncWrite);
-    if (consoleParent !== null) consoleFd = receiveFd(consoleParent);
-    const report = new Uint8Array(8);
-    const got = await readFull(errRead, report);
-    if (got === 8) {
-      const view = new DataView(report.buffer);
-      throw stepError(plan.steps[view.getUint32(0, true)], view.getUint32(4, true));
-    }
-    if (consoleParent !== null && consoleFd === null) {
-      throw new StartError("the container sent no terminal", "sendmsg", 0);
-    }
-    return { pid, console: consoleFd };
-  } catch (e) {
-    kill(pid, SIGKILL);
-    await waitPid(pid);
-    closeFds(consoleFd);
-    throw e;
   } finally {
-    // The child has called execve or is gone: it no longer uses the memory it shared with us.
-    sharedWithChildren.delete(memory);
-    closeFds(syncWrite, errRead, consoleParent);
+    fds.closeAll();
   }
+}
+
+const O_RDWR = 2, O_DIRECTORY = 0o200000;
+
+async function readReport(errRead: number): Promise<{ step: number; errno: number } | null> {
+  const report = new Uint8Array(8);
+  if (await readFull(errRead, report) !== 8) return null;
+  const view = new DataView(report.buffer);
+  return { step: view.getUint32(0, true), errno: view.getUint32(4, true) };
+}
+
+/** The error the child reported, or `fallback` when it reported none. */
+async function failure(errRead: number, steps: readonly Step[], fallback: string): Promise<Error> {
+  const report = await readReport(errRead);
+  return report ? stepError(steps[report.step], report.errno) : new StartError(fallback, "monitor", 0);
 }
 
 /** The error for a failed step, with Docker's exit codes for a command that cannot be run. */

@@ -1,5 +1,5 @@
 /** The child's steps as text, strace-style, for `husk run --dry-run`. */
-import { type Arg, Named, Struct } from "../../ffi/spawn.ts";
+import { type Arg, Named, Stack, Struct } from "../../ffi/spawn.ts";
 import { ERRNO } from "./linux.ts";
 import type { ChildPlan, Step } from "./plan.ts";
 import { CLONE } from "./linux.ts";
@@ -13,16 +13,23 @@ export function formatArg(arg: Arg): string {
   if (arg instanceof Named) return arg.name;
   if (arg instanceof Struct) return `&${arg.name}`;
   if (arg instanceof Uint8Array) return `<${arg.length} bytes>`;
+  if (arg instanceof Stack) return "<new stack>";
   return `[${arg.map((s) => JSON.stringify(s)).join(", ")}]`;
 }
 
 export function formatStep(step: Step): string {
   const args = step.args.map(formatArg);
-  if (step.useSaved) args[0] = "$fd";
-  const call = `${step.save ? "$fd = " : ""}${step.call}(${args.join(", ")})`;
-  const ok = step.okErrno ? ` (${ERRNO_NAMES.get(step.okErrno) ?? step.okErrno} is fine)` : "";
+  if (step.useSaved) args[0] = "$saved";
+  if (step.storeSaved) args[1] = "&$saved";
+  const call = `${step.save ? "$saved = " : ""}${step.call}(${args.join(", ")})`;
+  const ok = step.okErrno && step.parentContinuesAt === undefined
+    ? ` (${ERRNO_NAMES.get(step.okErrno) ?? step.okErrno} is fine)`
+    : "";
   const positive = step.positive ? " (0 is a failure)" : "";
-  return `${call}${ok}${positive}  # ${step.what}`;
+  const fork = step.parentContinuesAt === undefined
+    ? ""
+    : ` (the caller goes on at ${step.parentContinuesAt})`;
+  return `${call}${ok}${positive}${fork}  # ${step.what}`;
 }
 
 export function formatCloneFlags(flags: bigint): string {

@@ -1,6 +1,7 @@
 /** Linux ABI constants used by the child's steps (include/uapi/linux/*.h; the same on x86_64 and arm64). */
 
 export const SIGCHLD = 17;
+export const CLONE_VM = 0x100;
 export const SIGKILL = 9;
 
 export const CLONE = {
@@ -77,3 +78,38 @@ export function makedev(major: number, minor: number): bigint {
   const ma = BigInt(major), mi = BigInt(minor);
   return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
 }
+
+/** Signal numbers by name (x86_64 and arm64 share them). */
+export const SIGNALS: Record<string, number> = {
+  HUP: 1,
+  INT: 2,
+  QUIT: 3,
+  ILL: 4,
+  TRAP: 5,
+  ABRT: 6,
+  BUS: 7,
+  FPE: 8,
+  KILL: 9,
+  USR1: 10,
+  SEGV: 11,
+  USR2: 12,
+  PIPE: 13,
+  ALRM: 14,
+  TERM: 15,
+  STKFLT: 16,
+  CHLD: 17,
+  CONT: 18,
+  STOP: 19,
+  TSTP: 20,
+  TTIN: 21,
+  TTOU: 22,
+  URG: 23,
+  XCPU: 24,
+  XFSZ: 25,
+  VTALRM: 26,
+  PROF: 27,
+  WINCH: 28,
+  IO: 29,
+  PWR: 30,
+  SYS: 31,
+};

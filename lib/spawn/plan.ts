@@ -59,6 +59,10 @@ export interface Wiring {
   errRead: number;
   /** A socketpair through which the child sends its terminal's master side back (with -t). */
   console?: { child: number; parent: number };
+  /** Detached: the write ends of the pipes the monitor reads the container's stdout and stderr from. */
+  output?: { stdout: number; stderr: number };
+  /** Foreground: the container dies with the runtime (a detached one outlives it). */
+  dieWithParent: boolean;
 }
 
 export interface ChildPlan {
@@ -84,13 +88,22 @@ export interface PlanContext {
   fs: FsView;
 }
 
-export function planChild(config: ContainerConfig, ctx: PlanContext): ChildPlan {
+/** Namespace flags for the container's clone, with SIGCHLD as the exit signal. */
+export function containerCloneFlags(config: ContainerConfig): bigint {
   // The cgroup namespace is unshared after the parent moved the child into its cgroup, so that the
   // container sees that cgroup as its root.
   const cloneNamespaces = config.namespaces.filter((ns) => ns !== "cgroup");
-  const cloneFlags = cloneNamespaces.reduce((flags, ns) => flags | NAMESPACE_FLAGS[ns], SIGCHLD);
+  return BigInt(cloneNamespaces.reduce((flags, ns) => flags | NAMESPACE_FLAGS[ns], SIGCHLD));
+}
+
+export function planChild(config: ContainerConfig, ctx: PlanContext): ChildPlan {
+  return { cloneFlags: containerCloneFlags(config), steps: containerSteps(config, ctx) };
+}
+
+/** The container's own steps, from the clone to its execve. */
+export function containerSteps(config: ContainerConfig, ctx: PlanContext): Step[] {
   const layers: Layer[] = [];
-  const steps: Step[] = [
+  return [
     ...syncSteps(config, ctx.wiring),
     ...rootfsSteps(config, layers, ctx.fs),
     ...(config.noPivot ? chrootSteps(config.root.path) : pivotSteps(config.root.path)),
@@ -98,22 +111,23 @@ export function planChild(config: ContainerConfig, ctx: PlanContext): ChildPlan 
     ...processSteps(config, layers, ctx.fs, ctx.ignoredSignals),
     ...execSteps(config, layers, ctx.fs),
   ];
-  return { cloneFlags: BigInt(cloneFlags), steps };
 }
 
 function syncSteps(config: ContainerConfig, w: Wiring): Step[] {
-  const steps: Step[] = [
-    {
+  const steps: Step[] = [];
+  if (w.dieWithParent) {
+    steps.push({
       call: "prctl",
       args: [named(PR_SET_PDEATHSIG, "PR_SET_PDEATHSIG"), named(SIGKILL, "SIGKILL"), 0, 0, 0],
       what: "die with the runtime",
-    },
-    { call: "close", args: [w.syncWrite], what: "close the parent's end of the sync pipe" },
-    { call: "close", args: [w.errRead], what: "close the parent's end of the error pipe" },
-  ];
-  if (w.console) {
-    steps.push({ call: "close", args: [w.console.parent], what: "close the parent's console socket" });
+    });
   }
+  const close = (fd: number, what: string): Step => ({ call: "close", args: [fd], what });
+  steps.push(
+    close(w.syncWrite, "close the parent's end of the sync pipe"),
+    close(w.errRead, "close the parent's end of the error pipe"),
+  );
+  if (w.console) steps.push(close(w.console.parent, "close the parent's console socket"));
   steps.push(
     {
       call: "read",
@@ -338,8 +352,15 @@ function stdioSteps(config: ContainerConfig, w: Wiring): Step[] {
       },
     ];
   }
-  if (config.process.stdin) return [];
+  const output: Step[] = w.output
+    ? [
+      { call: "dup3", args: [w.output.stdout, 1, 0], what: "send stdout to the monitor" },
+      { call: "dup3", args: [w.output.stderr, 2, 0], what: "send stderr to the monitor" },
+    ]
+    : [];
+  if (config.process.stdin) return output;
   return [
+    ...output,
     closeStd(0),
     {
       call: "openat",

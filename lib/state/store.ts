@@ -4,17 +4,39 @@
  * checking its name happen under an exclusive lock on containers.lock, so concurrent commands never clash.
  */
 import type { ContainerConfig } from "../config/types.ts";
-import { StateError } from "../errors.ts";
+import { ExitCode, StateError } from "../errors.ts";
 import { containerDir, containersDir, lockFile, type StatePaths } from "./paths.ts";
 
 export type Status = "created" | "running" | "exited";
 
 export interface ContainerState {
   status: Status;
+  /** The container's first process, with its start time (clock ticks since boot) so a reused pid is no match. */
   pid: number;
+  pidStartTime: number | null;
+  /** The monitor of a detached container. */
+  monitorPid: number | null;
+  detached: boolean;
   startedAt: string | null;
   finishedAt: string | null;
+  /** null while running, and when nobody saw the exit (the monitor was killed). */
   exitCode: number | null;
+  oomKilled: boolean;
+}
+
+/** The state of a container that was created and never started. */
+export function createdState(): ContainerState {
+  return {
+    status: "created",
+    pid: 0,
+    pidStartTime: null,
+    monitorPid: null,
+    detached: false,
+    startedAt: null,
+    finishedAt: null,
+    exitCode: null,
+    oomKilled: false,
+  };
 }
 
 export interface ContainerRecord {
@@ -73,17 +95,12 @@ export function createRecord(paths: StatePaths, config: ContainerConfig): void {
     throw new StateError(
       `the container name "${config.name}" is already in use by container ${holder.slice(0, 12)}: ` +
         `remove that container or choose another name`,
+      ExitCode.Runtime,
     );
   }
   const dir = containerDir(paths, config.id);
   Deno.mkdirSync(dir, { mode: 0o700 });
-  writeState(paths, config.id, {
-    status: "created",
-    pid: 0,
-    startedAt: null,
-    finishedAt: null,
-    exitCode: null,
-  });
+  writeState(paths, config.id, createdState());
   writeAtomic(`${dir}/config.json`, JSON.stringify(config, null, 2));
 }
 
@@ -105,4 +122,28 @@ export function removeRecord(paths: StatePaths, id: string): void {
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
+}
+
+/** The IDs of all containers with a complete record. */
+export function listIds(paths: StatePaths): string[] {
+  try {
+    return [...Deno.readDirSync(containersDir(paths))]
+      .filter((e) => e.isDirectory && /^[0-9a-f]{64}$/.test(e.name))
+      .map((e) => e.name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+/** All records that can be read (a creation in progress, without its config yet, is skipped). */
+export function listRecords(paths: StatePaths): ContainerRecord[] {
+  return listIds(paths).flatMap((id) => {
+    try {
+      return [readRecord(paths, id)];
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return [];
+      throw e;
+    }
+  });
 }

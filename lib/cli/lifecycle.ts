@@ -1,0 +1,143 @@
+/**
+ * The daily lifecycle commands (Docker's names, flags and exit codes): stop, kill, rm, wait, start, restart,
+ * prune, and the hidden `cleanup` a detached container's monitor runs when the container has exited.
+ */
+import { InvalidInputError } from "../errors.ts";
+import { removeContainer, restartContainer, signalContainer, stopContainer } from "../runtime/lifecycle.ts";
+import { finishContainer } from "../runtime/container.ts";
+import { currentRecords, readExitRecord, waitForExit } from "../runtime/status.ts";
+import { SIGNALS } from "../spawn/linux.ts";
+import { containerDir, type StatePaths } from "../state/paths.ts";
+import { withLock } from "../state/store.ts";
+import type { CommandModule } from "./command.ts";
+import { findContainer, forEachRef } from "./containers.ts";
+import type { FlagValues } from "./flags.ts";
+
+const report = (message: string) => console.error(`husk: ${message}`);
+
+function needRefs(rest: string[], command: string): string[] {
+  if (rest.length === 0) throw new InvalidInputError(`"husk ${command}" requires at least 1 argument`);
+  return rest;
+}
+
+/** A signal given as KILL, SIGKILL or 9. */
+export function parseSignal(text: string): number {
+  const name = text.toUpperCase().replace(/^SIG/, "");
+  if (/^\d+$/.test(name) && Number(name) >= 1 && Number(name) <= 64) return Number(name);
+  const number = SIGNALS[name];
+  if (number === undefined) throw new InvalidInputError(`invalid signal: ${text}`);
+  return number;
+}
+
+export const stop: CommandModule = {
+  usage: "husk stop [OPTIONS] CONTAINER [CONTAINER...]",
+  summary: "Stop running containers: SIGTERM, then SIGKILL after the grace period.",
+  flags: [{
+    name: "time",
+    short: "t",
+    value: "SECONDS",
+    help: "seconds to wait before killing (default 10)",
+  }],
+  main: (paths, values, rest) => {
+    const seconds = values.time === undefined ? 10 : Number(values.time);
+    if (!Number.isInteger(seconds) || seconds < 0) {
+      throw new InvalidInputError(`invalid --time "${values.time}": a whole number of seconds`);
+    }
+    return forEachRef(needRefs(rest, "stop"), async (ref) => {
+      await stopContainer(paths, findContainer(paths, ref), seconds);
+      console.log(ref);
+    }, report);
+  },
+};
+
+export const kill: CommandModule = {
+  usage: "husk kill [OPTIONS] CONTAINER [CONTAINER...]",
+  summary: "Send a signal to running containers (default SIGKILL).",
+  flags: [{ name: "signal", short: "s", value: "SIGNAL", help: "signal to send (default KILL)" }],
+  main: (paths, values, rest) => {
+    const signal = parseSignal((values.signal as string | undefined) ?? "KILL");
+    return forEachRef(needRefs(rest, "kill"), (ref) => {
+      signalContainer(findContainer(paths, ref), signal);
+      console.log(ref);
+    }, report);
+  },
+};
+
+export const rm: CommandModule = {
+  usage: "husk rm [OPTIONS] CONTAINER [CONTAINER...]",
+  summary: "Remove containers.",
+  flags: [{ name: "force", short: "f", help: "kill and remove running containers" }],
+  main: (paths, values, rest) =>
+    forEachRef(needRefs(rest, "rm"), async (ref) => {
+      await removeContainer(paths, findContainer(paths, ref), values.force === true);
+      console.log(ref);
+    }, report),
+};
+
+export const wait: CommandModule = {
+  usage: "husk wait CONTAINER [CONTAINER...]",
+  summary: "Wait until containers stop, then print their exit codes.",
+  flags: [],
+  main: (paths, _values, rest) =>
+    forEachRef(needRefs(rest, "wait"), async (ref) => {
+      const { exitCode } = await waitForExit(paths, findContainer(paths, ref).config.id);
+      console.log(exitCode ?? -1);
+    }, report),
+};
+
+export const start: CommandModule = {
+  usage: "husk start CONTAINER [CONTAINER...]",
+  summary: "Start stopped containers (in the background).",
+  flags: [],
+  main: (paths, _values, rest) =>
+    forEachRef(needRefs(rest, "start"), async (ref) => {
+      const record = findContainer(paths, ref);
+      if (record.state.status !== "running") await restartContainer(paths, record);
+      console.log(ref);
+    }, report),
+};
+
+export const restart: CommandModule = {
+  usage: "husk restart [OPTIONS] CONTAINER [CONTAINER...]",
+  summary: "Stop (if running) and start containers again.",
+  flags: stop.flags,
+  main: (paths, values, rest) => {
+    const seconds = values.time === undefined ? 10 : Number(values.time);
+    return forEachRef(needRefs(rest, "restart"), async (ref) => {
+      await stopContainer(paths, findContainer(paths, ref), seconds);
+      await restartContainer(paths, findContainer(paths, ref));
+      console.log(ref);
+    }, report);
+  },
+};
+
+export const prune: CommandModule = {
+  usage: "husk prune [OPTIONS]",
+  summary: "Remove all stopped containers.",
+  flags: [{ name: "force", short: "f", help: "do not ask (husk never asks: accepted for Docker's scripts)" }],
+  main: async (paths: StatePaths, _values: FlagValues) => {
+    const stopped = currentRecords(paths).filter((r) => r.state.status !== "running");
+    for (const record of stopped) await removeContainer(paths, record, false);
+    if (stopped.length > 0) {
+      console.log(["Deleted Containers:", ...stopped.map((r) => r.config.id)].join("\n"));
+    }
+    console.log(`\nTotal reclaimed: ${stopped.length} container${stopped.length === 1 ? "" : "s"}`);
+    return 0;
+  },
+};
+
+/** Run by a detached container's monitor once the container has exited: records the exit. */
+export const cleanup: CommandModule = {
+  usage: "husk cleanup CONTAINER_ID",
+  summary: "(internal) Record a detached container's exit; run by its monitor.",
+  flags: [],
+  main: async (paths, _values, rest) => {
+    const [id] = needRefs(rest, "cleanup");
+    if (!/^[0-9a-f]{64}$/.test(id)) {
+      throw new InvalidInputError(`cleanup needs a full container ID, not "${id}"`);
+    }
+    const exit = readExitRecord(containerDir(paths, id)) ?? { exitCode: null, finishedAt: new Date() };
+    await withLock(paths, () => finishContainer(paths, id, exit));
+    return 0;
+  },
+};

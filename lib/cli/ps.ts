@@ -1,0 +1,160 @@
+/** `husk ps` and `husk inspect`: what containers there are, with Docker's columns and JSON shapes. */
+import type { ContainerConfig } from "../config/types.ts";
+import { currentRecords } from "../runtime/status.ts";
+import type { ContainerRecord } from "../state/store.ts";
+import type { CommandModule } from "./command.ts";
+import { findContainer, forEachRef } from "./containers.ts";
+import { InvalidInputError } from "../errors.ts";
+import { commandColumn, humanDuration, renderTable } from "./table.ts";
+
+/** The STATUS column: "Up 5 seconds", "Exited (0) 2 minutes ago", "Created". */
+export function statusColumn(record: ContainerRecord, now: Date): string {
+  const s = record.state;
+  if (s.status === "running") return `Up ${humanDuration(now.getTime() - Date.parse(s.startedAt!))}`;
+  if (s.status === "exited") {
+    const code = s.exitCode === null ? "unknown" : String(s.exitCode);
+    return `Exited (${code}) ${humanDuration(now.getTime() - Date.parse(s.finishedAt!))} ago`;
+  }
+  return "Created";
+}
+
+/** What a container runs from: its image (with the images issue) or its root filesystem. */
+function imageColumn(config: ContainerConfig): string {
+  return config.root.path;
+}
+
+/** One `ps --format json` object, with Docker's keys. */
+export function psJson(record: ContainerRecord, now: Date): Record<string, string> {
+  return {
+    ID: record.config.id.slice(0, 12),
+    Image: imageColumn(record.config),
+    Command: commandColumn(record.config.process.args, true),
+    CreatedAt: record.config.created,
+    RunningFor: humanDuration(now.getTime() - Date.parse(record.config.created)),
+    Status: statusColumn(record, now),
+    State: record.state.status,
+    Ports: "",
+    Names: record.config.name,
+  };
+}
+
+export const ps: CommandModule = {
+  usage: "husk ps [OPTIONS]",
+  summary: "List containers (running ones; -a for all).",
+  flags: [
+    { name: "all", short: "a", help: "show all containers, not only running ones" },
+    { name: "quiet", short: "q", help: "only display container IDs" },
+    { name: "no-trunc", help: "do not truncate IDs and commands" },
+    { name: "format", value: "json|table", help: "output format (json: one object per line)" },
+  ],
+  main: (paths, values) => {
+    const format = (values.format as string | undefined) ?? "table";
+    if (format !== "json" && format !== "table") {
+      throw new InvalidInputError(`unknown --format "${format}": use json or table`);
+    }
+    const now = new Date();
+    const full = values["no-trunc"] === true;
+    const records = currentRecords(paths)
+      .filter((r) => values.all === true || r.state.status === "running")
+      .sort((a, b) => Date.parse(b.config.created) - Date.parse(a.config.created));
+    const id = (r: ContainerRecord) => (full ? r.config.id : r.config.id.slice(0, 12));
+    if (values.quiet) {
+      records.forEach((r) => console.log(id(r)));
+    } else if (format === "json") {
+      records.forEach((r) => console.log(JSON.stringify({ ...psJson(r, now), ID: id(r) })));
+    } else {
+      console.log(renderTable(
+        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+        records.map((r) => [
+          id(r),
+          imageColumn(r.config),
+          commandColumn(r.config.process.args, full),
+          `${humanDuration(now.getTime() - Date.parse(r.config.created))} ago`,
+          statusColumn(r, now),
+          "",
+          r.config.name,
+        ]),
+      ));
+    }
+    return Promise.resolve(0);
+  },
+};
+
+/** The bind mounts the user asked for (not the generated /etc files). */
+function userBinds(config: ContainerConfig) {
+  return config.mounts.filter((m) =>
+    m.type === "bind" && !["/etc/hostname", "/etc/hosts"].includes(m.destination)
+  );
+}
+
+/** Docker's `inspect` shape, from what husk records. */
+export function inspectJson(record: ContainerRecord): Record<string, unknown> {
+  const { config, state } = record;
+  const running = state.status === "running";
+  return {
+    Id: config.id,
+    Created: config.created,
+    Path: config.process.args[0],
+    Args: config.process.args.slice(1),
+    State: {
+      Status: state.status,
+      Running: running,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: state.oomKilled,
+      Dead: false,
+      Pid: running ? state.pid : 0,
+      ExitCode: state.exitCode ?? (running || state.status === "created" ? 0 : -1),
+      Error: "",
+      StartedAt: state.startedAt ?? "0001-01-01T00:00:00Z",
+      FinishedAt: state.finishedAt ?? "0001-01-01T00:00:00Z",
+    },
+    Name: `/${config.name}`,
+    RestartCount: 0,
+    Config: {
+      Hostname: config.hostname,
+      User: `${config.process.user.uid}:${config.process.user.gid}`,
+      Tty: config.process.terminal,
+      OpenStdin: config.process.stdin,
+      Env: config.process.env,
+      Cmd: config.process.args,
+      WorkingDir: config.process.cwd,
+    },
+    HostConfig: {
+      AutoRemove: config.autoRemove,
+      Binds: userBinds(config).map((m) =>
+        `${m.source}:${m.destination}${m.options.includes("ro") ? ":ro" : ""}`
+      ),
+      Tmpfs: Object.fromEntries(
+        config.mounts.filter((m) => m.type === "tmpfs" && !m.destination.startsWith("/dev"))
+          .map((m) => [m.destination, m.options.join(",")]),
+      ),
+      LogConfig: { Type: "husk-binary", Config: { "max-size": String(config.log.maxSize), "max-file": "2" } },
+    },
+    Mounts: userBinds(config)
+      .map((m) => ({
+        Type: "bind",
+        Source: m.source,
+        Destination: m.destination,
+        Mode: m.options.includes("ro") ? "ro" : "",
+        RW: !m.options.includes("ro"),
+        Propagation: "rprivate",
+      })),
+    Rootfs: config.root.path,
+  };
+}
+
+export const inspect: CommandModule = {
+  usage: "husk inspect CONTAINER [CONTAINER...]",
+  summary: "Show containers' configuration and state as JSON.",
+  flags: [],
+  main: async (paths, _values, rest) => {
+    if (rest.length === 0) throw new InvalidInputError(`"husk inspect" requires at least 1 argument`);
+    const found: Record<string, unknown>[] = [];
+    const code = await forEachRef(rest, (ref) => {
+      found.push(inspectJson(findContainer(paths, ref)));
+    }, (m) => console.error(`husk: ${m}`));
+    console.log(JSON.stringify(found, null, 4));
+    return code;
+  },
+};

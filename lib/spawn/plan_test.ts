@@ -1,0 +1,578 @@
+import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
+import { type Arg, Named, Struct } from "../../ffi/spawn.ts";
+import { buildConfig } from "../config/build.ts";
+import { defaultRunOptions, type RunOptions } from "../config/options.ts";
+import type { ContainerConfig } from "../config/types.ts";
+import { HuskError, InvalidInputError } from "../errors.ts";
+import type { FsView, Kind } from "../rootfs/resolve.ts";
+import {
+  AT_FDCWD,
+  CLONE,
+  makedev,
+  MNT_DETACH,
+  MS,
+  O_RDONLY,
+  PR_SET_PDEATHSIG,
+  S_IFCHR,
+  S_IFREG,
+  SIGCHLD,
+  SIGKILL,
+  SIOCSIFFLAGS,
+  TIOCGPTPEER,
+  TIOCSCTTY,
+  TIOCSPTLCK,
+  TIOCSWINSZ,
+} from "./linux.ts";
+import { type ChildPlan, planChild, type Step, type Wiring } from "./plan.ts";
+
+/**
+ * A fake host file system: "dir", "file", "other", or "->target" for a symlink; parents of every entry are
+ * directories. Symlinks in leading components are followed with the host's semantics.
+ */
+class FakeFs implements FsView {
+  readonly entries = new Map<string, string>([["/", "dir"]]);
+
+  constructor(spec: Record<string, string>) {
+    for (const [path, kind] of Object.entries(spec)) {
+      const parts = path.split("/").filter(Boolean);
+      for (let i = 1; i < parts.length; i++) {
+        const parent = "/" + parts.slice(0, i).join("/");
+        if (!this.entries.has(parent)) this.entries.set(parent, "dir");
+      }
+      this.entries.set(path, kind);
+    }
+  }
+
+  #walk(path: string, followLast: boolean): string | null {
+    const queue = path.split("/").filter((p) => p !== "" && p !== ".");
+    let current = "";
+    let links = 0;
+    while (queue.length > 0) {
+      const part = queue.shift()!;
+      if (part === "..") {
+        current = current.slice(0, current.lastIndexOf("/"));
+        continue;
+      }
+      const next = `${current}/${part}`;
+      const entry = this.entries.get(next);
+      if (entry === undefined) return null;
+      if (entry.startsWith("->") && (queue.length > 0 || followLast)) {
+        if (++links > 40) throw new Error(`ELOOP: ${path}`);
+        const target = entry.slice(2);
+        if (target.startsWith("/")) current = "";
+        queue.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
+        continue;
+      }
+      if (queue.length > 0 && entry !== "dir") return null;
+      current = next;
+    }
+    return current === "" ? "/" : current;
+  }
+
+  #kind(path: string | null): Kind | null {
+    if (path === null) return null;
+    const entry = this.entries.get(path)!;
+    return entry.startsWith("->") ? "symlink" : entry as Kind;
+  }
+
+  lstat = (path: string): Kind | null => this.#kind(this.#walk(path, false));
+  stat = (path: string): Kind | null => this.#kind(this.#walk(path, true));
+  readlink = (path: string): string => {
+    const entry = this.entries.get(this.#walk(path, false) ?? "");
+    if (!entry?.startsWith("->")) throw new Error(`EINVAL: ${path}`);
+    return entry.slice(2);
+  };
+}
+
+const ROOT = "/r";
+const ETC = "/state/c";
+
+const HOST: Record<string, string> = {
+  "/r/bin/sh": "file",
+  "/r/bin/x": "file",
+  "/r/bin/link-to-sh": "->sh",
+  "/r/etc/passwd": "file",
+  "/r/etc/hostname": "file",
+  "/r/etc/hosts": "file",
+  "/r/proc": "dir",
+  "/r/sys": "dir",
+  "/r/dev": "dir",
+  "/r/tmp": "dir",
+  "/r/usr/local/bin/x": "dir", // a directory, not a command
+  [`${ETC}/hostname`]: "file",
+  [`${ETC}/hosts`]: "file",
+  "/host/data/file": "file",
+  "/host/tools/tool": "file",
+  "/host/app.conf": "file",
+};
+
+const WIRING: Wiring = { syncRead: 10, syncWrite: 11, errRead: 12, console: { child: 13, parent: 14 } };
+const NO_CONSOLE: Wiring = { syncRead: 10, syncWrite: 11, errRead: 12 };
+
+function config(o: Partial<RunOptions> = {}): ContainerConfig {
+  return buildConfig({ ...defaultRunOptions(), ...o }, {
+    id: "0123456789abcdef".repeat(4),
+    name: "test",
+    rootfs: ROOT,
+    hostEnv: () => undefined,
+    readEnvFile: () => "",
+    etcDir: ETC,
+    now: new Date(0),
+  });
+}
+
+interface PlanOptions {
+  wiring?: Wiring;
+  ignoredSignals?: number[];
+  fs?: Record<string, string>;
+}
+
+function plan(o: Partial<RunOptions> = {}, p: PlanOptions = {}): ChildPlan {
+  return planChild(config(o), {
+    wiring: p.wiring ?? (o.tty ? WIRING : NO_CONSOLE),
+    ignoredSignals: p.ignoredSignals ?? [],
+    fs: new FakeFs(p.fs ?? HOST),
+  });
+}
+
+/** An argument's plain value (a Named's number). */
+const value = (a: Arg) => a instanceof Named ? a.value : a;
+const values = (s: Step) => s.args.map(value);
+
+function indexOf(steps: readonly Step[], pred: (s: Step) => boolean, what: string): number {
+  const i = steps.findIndex(pred);
+  ok(i !== -1, `no step ${what}`);
+  return i;
+}
+
+const isCall = (call: string) => (s: Step) => s.call === call;
+const mountsOf = (steps: readonly Step[]) => steps.filter(isCall("mount"));
+const mountAt = (steps: readonly Step[], at: string) => mountsOf(steps).filter((s) => s.args[1] === at);
+
+function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
+  throws(fn, (e: unknown) => {
+    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
+    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
+    return true;
+  });
+}
+
+Deno.test("planChild: clone flags are the namespaces except cgroup, with SIGCHLD", () => {
+  const { cloneFlags } = plan();
+  equal(SIGCHLD, 17);
+  equal(
+    cloneFlags,
+    BigInt(CLONE.NEWPID | CLONE.NEWNET | CLONE.NEWIPC | CLONE.NEWUTS | CLONE.NEWNS | SIGCHLD),
+  );
+  equal(cloneFlags & BigInt(CLONE.NEWCGROUP), 0n);
+  equal(cloneFlags & 0xffn, 17n);
+});
+
+Deno.test("planChild: clone flags follow the configured namespaces", () => {
+  const c = { ...config(), namespaces: ["mount" as const, "user" as const] };
+  const p = planChild(c, { wiring: NO_CONSOLE, ignoredSignals: [], fs: new FakeFs(HOST) });
+  equal(p.cloneFlags, BigInt(CLONE.NEWNS | CLONE.NEWUSER | SIGCHLD));
+  // Without uts, network and cgroup namespaces: no sethostname, no loopback, no unshare.
+  ok(!p.steps.some((s) => ["sethostname", "socket", "unshare"].includes(s.call)));
+});
+
+Deno.test("planChild: the first step makes the child die with the runtime", () => {
+  const first = plan().steps[0];
+  equal(first.call, "prctl");
+  deepEqual(values(first), [PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0]);
+});
+
+Deno.test("planChild: the child closes the parent's pipe ends, then waits on the sync pipe before any mount", () => {
+  const { steps } = plan();
+  const read = indexOf(steps, isCall("read"), "read");
+  equal(steps[read].args[0], 10);
+  equal(steps[read].positive, true);
+  ok(read < indexOf(steps, isCall("mount"), "mount"));
+  ok(read < indexOf(steps, isCall("umask"), "umask"));
+  const closed = steps.slice(0, read).filter(isCall("close")).map((s) => s.args[0]);
+  deepEqual(closed, [11, 12]);
+  equal(steps[read + 1].call, "close");
+  equal(steps[read + 1].args[0], 10);
+});
+
+Deno.test("planChild: with a console socket the child closes the parent's end before the sync read", () => {
+  const { steps } = plan({ tty: true });
+  const read = indexOf(steps, isCall("read"), "read");
+  deepEqual(steps.slice(0, read).filter(isCall("close")).map((s) => s.args[0]), [11, 12, 14]);
+});
+
+Deno.test("planChild: the cgroup namespace is unshared after the sync read", () => {
+  const { steps } = plan();
+  const unshare = indexOf(steps, isCall("unshare"), "unshare");
+  deepEqual(values(steps[unshare]), [CLONE.NEWCGROUP]);
+  ok(unshare > indexOf(steps, isCall("read"), "read"));
+  equal(steps.filter(isCall("unshare")).length, 1);
+});
+
+Deno.test("planChild: the loopback socket is saved and used by the next ioctl and close", () => {
+  const { steps } = plan();
+  const socket = indexOf(steps, isCall("socket"), "socket");
+  ok(socket > indexOf(steps, isCall("read"), "read"));
+  equal(steps[socket].save, true);
+  const [ioctl, close] = [steps[socket + 1], steps[socket + 2]];
+  equal(ioctl.call, "ioctl");
+  equal(ioctl.useSaved, true);
+  equal(value(ioctl.args[1]), SIOCSIFFLAGS);
+  const ifreq = ioctl.args[2] as Uint8Array;
+  deepEqual([...ifreq.subarray(0, 3)], [0x6c, 0x6f, 0]); // "lo\0"
+  equal(new DataView(ifreq.buffer).getUint16(16, true), 0x1 | 0x8 | 0x40);
+  equal(close.call, "close");
+  equal(close.useSaved, true);
+  equal(steps.filter((s) => s.save).length, 1);
+});
+
+Deno.test("planChild: the hostname is set with its length", () => {
+  const { steps } = plan({ hostname: "web-1" });
+  const step = steps[indexOf(steps, isCall("sethostname"), "sethostname")];
+  deepEqual(step.args, ["web-1", 5]);
+});
+
+Deno.test("planChild: the root is made private and bound onto itself first", () => {
+  const { steps } = plan();
+  const [privat, self] = mountsOf(steps);
+  deepEqual(values(privat), ["", "/", null, MS.REC | MS.PRIVATE, null]);
+  deepEqual(values(self), [ROOT, ROOT, null, MS.BIND | MS.REC, null]);
+  const umask = indexOf(steps, isCall("umask"), "umask");
+  deepEqual(steps[umask].args, [0]);
+  ok(umask < steps.indexOf(privat));
+});
+
+Deno.test("planChild: the kernel file systems are mounted in the root, parents first", () => {
+  const { steps } = plan();
+  deepEqual(values(mountAt(steps, "/r/proc")[0]), [
+    "proc",
+    "/r/proc",
+    "proc",
+    MS.NOSUID | MS.NOEXEC | MS.NODEV,
+    null,
+  ]);
+  deepEqual(values(mountAt(steps, "/r/dev")[0]), [
+    "tmpfs",
+    "/r/dev",
+    "tmpfs",
+    MS.NOSUID | MS.STRICTATIME,
+    "mode=755,size=65536k",
+  ]);
+  deepEqual(values(mountAt(steps, "/r/sys")[0]), [
+    "sysfs",
+    "/r/sys",
+    "sysfs",
+    MS.NOSUID | MS.NOEXEC | MS.NODEV | MS.RDONLY,
+    null,
+  ]);
+  // /dev/pts and friends do not exist yet on the fresh /dev: created after /dev is mounted.
+  const dev = steps.indexOf(mountAt(steps, "/r/dev")[0]);
+  const mkPts = indexOf(steps, (s) => s.call === "mkdirat" && s.args[1] === "/r/dev/pts", "mkdir /dev/pts");
+  const pts = steps.indexOf(mountAt(steps, "/r/dev/pts")[0]);
+  ok(dev < mkPts && mkPts < pts);
+});
+
+Deno.test("planChild: the device nodes are created in the new /dev, and the /dev links", () => {
+  const { steps } = plan();
+  const dev = steps.indexOf(mountAt(steps, "/r/dev")[0]);
+  const nodes = steps.filter((s) => s.call === "mknodat" && String(s.args[1]).startsWith("/r/dev/"));
+  deepEqual(nodes.map((s) => s.args[1]), [
+    "/r/dev/null",
+    "/r/dev/zero",
+    "/r/dev/full",
+    "/r/dev/random",
+    "/r/dev/urandom",
+    "/r/dev/tty",
+  ]);
+  deepEqual(values(nodes[0]), [AT_FDCWD, "/r/dev/null", S_IFCHR | 0o666, makedev(1, 3)]);
+  equal(nodes[0].okErrno, 17);
+  ok(nodes.every((s) => steps.indexOf(s) > dev));
+  const links = steps.filter(isCall("symlinkat")).map((s) => [s.args[0], s.args[2]]);
+  deepEqual(links[0], ["pts/ptmx", "/r/dev/ptmx"]);
+  ok(links.some(([t, l]) => t === "/proc/self/fd" && l === "/r/dev/fd"));
+});
+
+Deno.test("planChild: the generated /etc files are bind-mounted without a remount", () => {
+  const { steps } = plan();
+  const hostname = mountAt(steps, "/r/etc/hostname");
+  equal(hostname.length, 1);
+  deepEqual(values(hostname[0]), [`${ETC}/hostname`, "/r/etc/hostname", null, MS.BIND, null]);
+  equal(mountAt(steps, "/r/etc/hosts").length, 1);
+});
+
+Deno.test("planChild: pivot_root, then the host's root is detached", () => {
+  const { steps } = plan();
+  const pivot = indexOf(steps, isCall("pivot_root"), "pivot_root");
+  deepEqual(steps[pivot - 1].args, [ROOT]);
+  equal(steps[pivot - 1].call, "chdir");
+  deepEqual(steps[pivot].args, [".", "."]);
+  deepEqual([steps[pivot + 1].call, ...values(steps[pivot + 1])], ["umount2", ".", MNT_DETACH]);
+  deepEqual([steps[pivot + 2].call, ...steps[pivot + 2].args], ["chdir", "/"]);
+  // Every mount and device node is prepared before.
+  const lastRootfs = steps.findLastIndex((s) => ["mount", "mknodat", "symlinkat"].includes(s.call));
+  ok(lastRootfs < pivot);
+  ok(!steps.some(isCall("chroot")));
+});
+
+Deno.test("planChild: noPivot moves the root over / and chroots instead", () => {
+  const { steps } = plan({ noPivot: true });
+  ok(!steps.some(isCall("pivot_root")));
+  ok(!steps.some(isCall("umount2")));
+  const move = indexOf(steps, (s) => s.call === "mount" && value(s.args[3]) === MS.MOVE, "MS_MOVE");
+  deepEqual(values(steps[move]), [ROOT, "/", null, MS.MOVE, null]);
+  deepEqual([steps[move - 1].call, ...steps[move - 1].args], ["chdir", ROOT]);
+  deepEqual([steps[move + 1].call, ...steps[move + 1].args], ["chroot", "."]);
+  deepEqual([steps[move + 2].call, ...steps[move + 2].args], ["chdir", "/"]);
+});
+
+Deno.test("planChild: the process steps end with close_range, rt_sigprocmask and execve", () => {
+  const { steps } = plan();
+  const n = steps.length;
+  equal(steps[n - 3].call, "close_range");
+  deepEqual(values(steps[n - 3]), [3, 0xffffffff, 4]);
+  equal(steps[n - 2].call, "rt_sigprocmask");
+  equal(steps[n - 1].call, "execve");
+  equal(steps.filter(isCall("execve")).length, 1);
+});
+
+Deno.test("planChild: execve of the default command with its arguments and environment", () => {
+  const c = config({ env: ["A=1"] });
+  const { steps } = planChild(c, { wiring: NO_CONSOLE, ignoredSignals: [], fs: new FakeFs(HOST) });
+  const exec = steps.at(-1)!;
+  deepEqual(exec.args, ["/bin/sh", ["/bin/sh"], c.process.env]);
+  ok((exec.args[2] as string[]).includes("A=1"));
+  deepEqual(exec.exec, { command: "/bin/sh", searched: false });
+});
+
+Deno.test("planChild: a command with a slash is not looked up", () => {
+  const exec = plan({ command: ["/no/such/cmd", "-x"] }).steps.at(-1)!;
+  deepEqual(exec.args.slice(0, 2), ["/no/such/cmd", ["/no/such/cmd", "-x"]]);
+  deepEqual(exec.exec, { command: "/no/such/cmd", searched: false });
+  equal(plan({ command: ["./rel"] }).steps.at(-1)!.args[0], "./rel");
+});
+
+Deno.test("planChild: a bare command is looked up along PATH in the rootfs", () => {
+  const exec = plan({ command: ["x", "arg"] }).steps.at(-1)!;
+  equal(exec.call, "execve");
+  deepEqual(exec.args.slice(0, 2), ["/bin/x", ["x", "arg"]]);
+  deepEqual(exec.exec, { command: "x", searched: true });
+  // A symlink to a file counts; the path is not resolved.
+  equal(plan({ command: ["link-to-sh"] }).steps.at(-1)!.args[0], "/bin/link-to-sh");
+});
+
+Deno.test("planChild: the first PATH directory with the command wins; directories are skipped", () => {
+  const fs = { ...HOST, "/r/usr/bin/x": "file" };
+  equal(plan({ command: ["x"] }, { fs }).steps.at(-1)!.args[0], "/usr/bin/x");
+});
+
+Deno.test("planChild: the container's PATH is used, not the default", () => {
+  const fs = { ...HOST, "/r/opt/bin/x": "file" };
+  equal(plan({ command: ["x"], env: ["PATH=/opt/bin/:/bin"] }, { fs }).steps.at(-1)!.args[0], "/opt/bin/x");
+  throws(() => plan({ command: ["x"], env: ["PATH=/nowhere:relative"] }), HuskError);
+});
+
+Deno.test("planChild: a command is found in a bind-mounted directory", () => {
+  const fs = { ...HOST, "/r/opt": "dir" };
+  const exec = plan({ command: ["tool"], volumes: ["/host/tools:/opt/tools"], env: ["PATH=/opt/tools"] }, {
+    fs,
+  })
+    .steps.at(-1)!;
+  equal(exec.args[0], "/opt/tools/tool");
+});
+
+Deno.test("planChild: a command is found in a bind mount whose parent directory the plan creates", () => {
+  // The rootfs has no /opt: the plan creates /opt and /opt/tools, then mounts /host/tools there, so
+  // /opt/tools/tool exists when execve runs.
+  const options = { command: ["tool"], volumes: ["/host/tools:/opt/tools"], env: ["PATH=/opt/tools"] };
+  const { steps } = plan(options);
+  ok(steps.some((s) => s.call === "mkdirat" && s.args[1] === "/r/opt"));
+  equal(steps.at(-1)!.args[0], "/opt/tools/tool");
+});
+
+Deno.test("planChild: a command not found anywhere is Docker's 127", () => {
+  throws(() => plan({ command: ["nope"] }), (e: unknown) => {
+    ok(e instanceof HuskError);
+    equal(e.exitCode, 127);
+    ok(e.message.includes(`"nope"`));
+    return true;
+  });
+});
+
+Deno.test("planChild: a read-only bind volume is a bind mount then a read-only remount", () => {
+  const { steps } = plan({ volumes: ["/host/data:/data:ro"] });
+  const mounts = mountAt(steps, "/r/data");
+  equal(mounts.length, 2);
+  deepEqual(values(mounts[0]), ["/host/data", "/r/data", null, MS.BIND | MS.REC, null]);
+  deepEqual(values(mounts[1]), [null, "/r/data", null, MS.RDONLY | MS.REMOUNT | MS.BIND, null]);
+  equal(steps.indexOf(mounts[1]), steps.indexOf(mounts[0]) + 1);
+  equal((mounts[1].args[3] as Named).name, "MS_RDONLY|MS_REMOUNT|MS_BIND");
+  // The missing mount point is created first, as a directory.
+  const mkdir = indexOf(steps, (s) => s.call === "mkdirat" && s.args[1] === "/r/data", "mkdir /r/data");
+  ok(mkdir < steps.indexOf(mounts[0]));
+});
+
+Deno.test("planChild: a read-write bind volume needs no remount", () => {
+  const mounts = mountAt(plan({ volumes: ["/host/data:/data"] }).steps, "/r/data");
+  equal(mounts.length, 1);
+  deepEqual(values(mounts[0]), ["/host/data", "/r/data", null, MS.BIND | MS.REC, null]);
+});
+
+Deno.test("planChild: a missing bind source is invalid input", () => {
+  throwsInvalid(() => plan({ volumes: ["/host/missing:/data"] }), "/host/missing", "does not exist");
+});
+
+Deno.test("planChild: a file bind source onto a missing target creates an empty file", () => {
+  const { steps } = plan({ volumes: ["/host/app.conf:/etc/app/app.conf"] });
+  const mount = mountAt(steps, "/r/etc/app/app.conf")[0];
+  const mkdir = indexOf(steps, (s) => s.call === "mkdirat" && s.args[1] === "/r/etc/app", "mkdir /etc/app");
+  const mknod = indexOf(steps, (s) => s.call === "mknodat" && s.args[1] === "/r/etc/app/app.conf", "mknod");
+  deepEqual(values(steps[mknod]), [AT_FDCWD, "/r/etc/app/app.conf", S_IFREG | 0o644, 0]);
+  equal(steps[mknod].okErrno, 17);
+  ok(mkdir < mknod && mknod < steps.indexOf(mount));
+  ok(!steps.some((s) => s.call === "mkdirat" && s.args[1] === "/r/etc/app/app.conf"));
+});
+
+Deno.test("planChild: a directory bind onto a nested missing target creates each directory", () => {
+  const { steps } = plan({ volumes: ["/host/data:/srv/a/b"] });
+  const made = steps.filter((s) => s.call === "mkdirat" && String(s.args[1]).startsWith("/r/srv"));
+  deepEqual(made.map((s) => s.args[1]), ["/r/srv", "/r/srv/a", "/r/srv/a/b"]);
+  deepEqual(values(made[0]), [AT_FDCWD, "/r/srv", 0o755]);
+});
+
+Deno.test("planChild: a volume onto a symlink in the rootfs mounts inside the rootfs", () => {
+  const fs = { ...HOST, "/r/etc/evil": "->/tmp/target", "/tmp/target": "dir" };
+  const { steps } = plan({ volumes: ["/host/data:/etc/evil"] }, { fs });
+  deepEqual(mountAt(steps, "/r/tmp/target").length, 1);
+  ok(!mountsOf(steps).some((s) => s.args[1] === "/tmp/target" || s.args[1] === "/r/etc/evil"));
+});
+
+Deno.test("planChild: a nested volume is resolved through its parent volume", () => {
+  const { steps } = plan({ volumes: ["/host/data/file:/data/f2", "/host/data:/data"] });
+  // /data is mounted first (parents first); /data/f2 does not exist in /host/data and is created there.
+  const parent = steps.indexOf(mountAt(steps, "/r/data")[0]);
+  const mknod = indexOf(steps, (s) => s.call === "mknodat" && s.args[1] === "/r/data/f2", "mknod /data/f2");
+  ok(parent < mknod);
+  // /data/file exists in the volume: no mount point to create for a volume onto it.
+  const again = plan({ volumes: ["/host/data:/data", "/host/app.conf:/data/file"] }).steps;
+  ok(!again.some((s) => s.call === "mknodat" && s.args[1] === "/r/data/file"));
+});
+
+Deno.test("planChild: a symlink inside a volume mounted at a created directory is resolved in the container", () => {
+  // /new does not exist in the rootfs; the plan creates /new/x and mounts /host/data there. The volume holds
+  // a symlink to /etc/passwd, which must resolve to the container's /etc/passwd (before pivot_root the
+  // kernel would follow it to the host's).
+  const fs = { ...HOST, "/host/data/link": "->/etc/passwd" };
+  const { steps } = plan({ volumes: ["/host/data:/new/x", "/host/app.conf:/new/x/link"] }, { fs });
+  equal(mountAt(steps, "/r/etc/passwd").length, 1);
+  equal(mountAt(steps, "/r/new/x/link").length, 0);
+});
+
+Deno.test("planChild: a tmpfs volume", () => {
+  const { steps } = plan({ tmpfs: ["/scratch:size=1m"] });
+  deepEqual(values(mountAt(steps, "/r/scratch")[0]), [
+    "tmpfs",
+    "/r/scratch",
+    "tmpfs",
+    MS.NOEXEC | MS.NOSUID | MS.NODEV,
+    "size=1m",
+  ]);
+});
+
+Deno.test("planChild: without -i, stdin is /dev/null, opened after the pivot", () => {
+  const { steps } = plan();
+  const open = indexOf(steps, isCall("openat"), "openat");
+  deepEqual(values(steps[open]), [AT_FDCWD, "/dev/null", O_RDONLY, 0]);
+  deepEqual([steps[open - 1].call, ...steps[open - 1].args], ["close", 0]);
+  ok(indexOf(steps, isCall("pivot_root"), "pivot_root") < open);
+});
+
+Deno.test("planChild: with -i, stdin is left alone", () => {
+  const { steps } = plan({ interactive: true });
+  ok(!steps.some(isCall("openat")));
+  ok(!steps.some((s) => s.call === "close" && s.args[0] === 0));
+});
+
+Deno.test("planChild: with a terminal, the pseudo-terminal sequence after the pivot", () => {
+  const { steps } = plan({ tty: true, interactive: true });
+  const pivot = indexOf(steps, isCall("pivot_root"), "pivot_root");
+  const open = indexOf(steps, (s) => s.call === "openat" && s.args[1] === "/dev/pts/ptmx", "open ptmx");
+  const order = [
+    open,
+    indexOf(steps, (s) => s.call === "ioctl" && value(s.args[1]) === TIOCSPTLCK, "TIOCSPTLCK"),
+    indexOf(steps, (s) => s.call === "ioctl" && value(s.args[1]) === TIOCGPTPEER, "TIOCGPTPEER"),
+    indexOf(steps, isCall("sendmsg"), "sendmsg"),
+    indexOf(steps, isCall("setsid"), "setsid"),
+    indexOf(steps, (s) => s.call === "ioctl" && value(s.args[1]) === TIOCSCTTY, "TIOCSCTTY"),
+  ];
+  ok(pivot < open);
+  deepEqual(order, order.toSorted((a, b) => a - b), `out of order: ${order}`);
+  const sendmsg = steps[order[3]];
+  equal(sendmsg.args[0], 13);
+  ok(sendmsg.args[1] instanceof Struct);
+  equal(sendmsg.positive, true);
+  ok(!steps.some((s) => s.call === "openat" && s.args[1] === "/dev/null"));
+  // The terminal becomes stdin, stdout and stderr.
+  const dups = steps.filter(isCall("dup3")).map((s) => s.args.slice(0, 2));
+  deepEqual(dups, [[1, 0], [1, 2]]);
+  ok(order[5] < indexOf(steps, isCall("execve"), "execve"));
+});
+
+Deno.test("planChild: a terminal needs the console socket", () => {
+  throws(() => plan({ tty: true }, { wiring: NO_CONSOLE }), /console/);
+});
+
+Deno.test("planChild: the terminal's size is set before its slave side is opened", () => {
+  const { steps } = plan({ tty: true, consoleSize: { rows: 40, columns: 120 } });
+  const winsz = indexOf(steps, (s) => s.call === "ioctl" && value(s.args[1]) === TIOCSWINSZ, "TIOCSWINSZ");
+  const bytes = steps[winsz].args[2] as Uint8Array;
+  deepEqual([...new Uint16Array(bytes.slice().buffer)], [40, 120, 0, 0]);
+  ok(winsz < indexOf(steps, (s) => s.call === "ioctl" && value(s.args[1]) === TIOCGPTPEER, "TIOCGPTPEER"));
+  ok(!plan({ tty: true }).steps.some((s) => s.call === "ioctl" && value(s.args[1]) === TIOCSWINSZ));
+});
+
+Deno.test("planChild: ignored signals are reset to their default before the signal mask", () => {
+  const { steps } = plan({}, { ignoredSignals: [13, 2] });
+  const actions = steps.filter(isCall("rt_sigaction"));
+  deepEqual(actions.map((s) => s.args[0]), [13, 2]);
+  const first = steps.indexOf(actions[0]);
+  equal(steps[first - 1].call, "close_range");
+  equal(steps[first + 2].call, "rt_sigprocmask");
+  // The sigaction is all zeroes: SIG_DFL, no flags, empty mask.
+  ok((actions[0].args[1] as Uint8Array).every((b) => b === 0));
+  equal(plan().steps.filter(isCall("rt_sigaction")).length, 0);
+});
+
+Deno.test("planChild: the user's ids: groups, then gid, then uid", () => {
+  const { steps } = plan({ user: "1000:1000" });
+  const groups = indexOf(steps, isCall("setgroups"), "setgroups");
+  equal(steps[groups].args[0], 1);
+  deepEqual([...new Uint32Array((steps[groups].args[1] as Uint8Array).slice().buffer)], [1000]);
+  deepEqual([steps[groups + 1].call, ...steps[groups + 1].args], ["setresgid", 1000, 1000, 1000]);
+  deepEqual([steps[groups + 2].call, ...steps[groups + 2].args], ["setresuid", 1000, 1000, 1000]);
+  ok(indexOf(steps, isCall("pivot_root"), "pivot_root") < groups);
+});
+
+Deno.test("planChild: root by default", () => {
+  const { steps } = plan();
+  deepEqual(steps.find(isCall("setresuid"))!.args, [0, 0, 0]);
+  deepEqual(steps.find(isCall("setresgid"))!.args, [0, 0, 0]);
+});
+
+Deno.test("planChild: the working directory is entered, and created after the pivot when missing", () => {
+  const { steps } = plan({ workdir: "/work/app" });
+  const chdir = indexOf(steps, (s) => s.call === "chdir" && s.args[0] === "/work/app", "chdir workdir");
+  const made = steps.filter((s) => s.call === "mkdirat" && String(s.args[1]).includes("work"));
+  deepEqual(made.map((s) => s.args[1]), ["/work", "/work/app"]);
+  ok(indexOf(steps, isCall("pivot_root"), "pivot_root") < steps.indexOf(made[0]));
+  ok(steps.indexOf(made[1]) < chdir);
+  const existing = plan({ workdir: "/tmp" }).steps;
+  ok(!existing.some((s) => s.call === "mkdirat" && s.args[1] === "/tmp"));
+  ok(existing.some((s) => s.call === "chdir" && s.args[0] === "/tmp"));
+});
+
+Deno.test("planChild: planning does not depend on the wiring's descriptors except where they are used", () => {
+  const a = plan({}, { wiring: NO_CONSOLE }).steps.map((s) => s.call);
+  const b = plan({}, { wiring: { syncRead: 3, syncWrite: 4, errRead: 5 } }).steps.map((s) => s.call);
+  deepEqual(a, b);
+  notEqual(a.length, 0);
+});

@@ -1,0 +1,40 @@
+/**
+ * Is a recorded process still the one we started? A pid alone can be reused after the process ends, so the
+ * process's start time (field 22 of /proc/PID/stat, clock ticks since boot) is recorded with it and checked.
+ */
+
+/** The start time of `pid`, or null when there is no such process. */
+export function processStartTime(pid: number): number | null {
+  if (!(pid > 0)) return null;
+  try {
+    return parseStartTime(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
+/** Field 22 of a /proc/PID/stat line (the command name in field 2 may contain spaces and parentheses). */
+export function parseStartTime(stat: string): number | null {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const value = Number(fields[22 - 3]);
+  return Number.isFinite(value) ? value : null;
+}
+
+/** True when `pid` runs and is the process that started at `startTime`. */
+export function isSameProcess(pid: number, startTime: number | null): boolean {
+  const now = processStartTime(pid);
+  if (now === null) return false;
+  // A zombie keeps its pid until reaped but is no longer running.
+  if (isZombie(pid)) return false;
+  return startTime === null || now === startTime;
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+  } catch {
+    return true;
+  }
+}
