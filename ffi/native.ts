@@ -56,6 +56,12 @@ type Word = number | bigint | Deno.PointerValue;
 const word = (w: Word): bigint =>
   typeof w === "bigint" ? w : typeof w === "number" ? BigInt(w) : Deno.UnsafePointer.value(w) as bigint;
 
+/** One system call on this thread: its raw result, -errno on failure. */
+export function syscall(name: SyscallName, ...args: Word[]): number {
+  const a = [...args.map(word), 0n, 0n, 0n, 0n, 0n].slice(0, 5);
+  return Number(load().raw.call(syscallNumber(name), a[0], a[1], a[2], a[3], a[4]));
+}
+
 /** One system call on a worker thread: resolves to its raw result, -errno on failure. */
 export async function syscallAsync(name: SyscallName, ...args: Word[]): Promise<number> {
   const a = [...args.map(word), 0n, 0n, 0n, 0n, 0n].slice(0, 5);

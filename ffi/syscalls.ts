@@ -21,6 +21,7 @@ export const SYSCALL_NAMES = [
   "pivot_root",
   "prctl",
   "chroot",
+  "fchdir",
   "mount",
   "umount2",
   "sethostname",

@@ -137,7 +137,7 @@ async function withCgroup(
 export function forkBombScenario(opts: CgroupOptions, holdMs = 1500): Promise<Check[]> {
   return withCgroup("forkbomb", { pidsLimit: 20 }, opts, async (cg, checks) => {
     // In its own PID namespace, so that the bomb's orphans are reaped by its own init (the inner sh).
-    const bomb = startHeld(cg, `exec unshare -fp sh -c 'f() { while :; do f & done; }; f'`);
+    const bomb = startHeld(cg, `exec unshare -fp bash -c 'f() { f & f; }; f 2>/dev/null'`);
     await bomb.release();
     let most = 0;
     let lateMs = 0;
@@ -153,7 +153,7 @@ export function forkBombScenario(opts: CgroupOptions, holdMs = 1500): Promise<Ch
     const probeMs = Date.now() - probeStart;
     const s = cg.stats();
     check(checks, "forkbomb: pids limit is 20", s.pidsLimit === 20, `pidsLimit=${s.pidsLimit}`);
-    check(checks, "forkbomb: held at the limit", most <= 20 && most >= 10, `most processes seen=${most}`);
+    check(checks, "forkbomb: held at the limit", most <= 20 && most >= 15, `most processes seen=${most}`);
     check(checks, "forkbomb: kernel refused forks", s.pidsRefused > 0, `pids.events max=${s.pidsRefused}`);
     check(
       checks,

@@ -23,6 +23,7 @@ export const SYSCALLS_X86_64 = {
   pivot_root: 155,
   prctl: 157,
   chroot: 161,
+  fchdir: 81,
   mount: 165,
   umount2: 166,
   sethostname: 170,

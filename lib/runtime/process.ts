@@ -14,6 +14,8 @@ import type { ContainerConfig } from "../config/types.ts";
 import { ExitCode, StartError } from "../errors.ts";
 import { type FsView, hostFs } from "../rootfs/resolve.ts";
 import { type MonitorWiring, planDetached } from "../spawn/detached.ts";
+import { type ExecWiring, JOIN_ORDER, planExec } from "../spawn/exec.ts";
+import { syscall } from "../../ffi/native.ts";
 import { ERRNO, SIGKILL } from "../spawn/linux.ts";
 import { type ChildPlan, planChild, type Step, type Wiring } from "../spawn/plan.ts";
 
@@ -182,7 +184,80 @@ export async function startContainerProcess(
   }
 }
 
-const O_RDWR = 2, O_DIRECTORY = 0o200000;
+const O_RDWR = 2, O_DIRECTORY = 0o200000, O_RDONLY = 0;
+const PR_SET_CHILD_SUBREAPER = 36;
+
+/**
+ * Starts `process` (a container config carrying the exec's command, user, env...) inside the running
+ * container whose first process is `containerPid`. Returns the new process, this process's child.
+ */
+export async function startExecProcess(
+  process: ContainerConfig,
+  containerPid: number,
+  options: { prepare?: (pid: number) => void | Promise<void> } = {},
+): Promise<ContainerProcess> {
+  // The new process is forked by an intermediate that exits: as a subreaper, this process adopts it.
+  const set = syscall("prctl", PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  if (set < 0) throw new StartError(`prctl(PR_SET_CHILD_SUBREAPER): ${strerror(-set)}`, "prctl", -set);
+  const fds = new Descriptors();
+  try {
+    const [syncRead, syncWrite] = fds.add(...pipe());
+    const [errRead, errWrite] = fds.add(...pipe());
+    const [pidRead, pidWrite] = fds.add(...pipe());
+    const [consoleParent, consoleChild] = process.process.terminal ? fds.add(...socketPair()) : [null, null];
+    const namespaces: ExecWiring["namespaces"] = {};
+    for (const [ns, name] of JOIN_ORDER) {
+      if (process.namespaces.includes(ns)) {
+        [namespaces[ns]] = fds.add(openFd(`/proc/${containerPid}/ns/${name}`, O_RDONLY));
+      }
+    }
+    const [rootFd] = fds.add(openFd(`/proc/${containerPid}/root`, O_DIRECTORY));
+    const wiring: ExecWiring = {
+      syncRead,
+      syncWrite,
+      errRead,
+      console: consoleParent === null ? undefined : { parent: consoleParent, child: consoleChild! },
+      dieWithParent: false,
+      namespaces,
+      rootFd,
+      pidWrite,
+    };
+    // Paths are resolved in the container's file system as /proc/PID/root shows it.
+    const inside = { ...process, root: { path: `/proc/${containerPid}/root` } };
+    const plan = planExec(inside, { wiring, ignoredSignals: ignoredSignals(), fs: hostFs });
+    const { pid: intermediate, memory } = spawn(plan.cloneFlags, plan.steps, errWrite);
+    sharedWithChildren.add(memory);
+    try {
+      fds.close(syncRead, errWrite, consoleChild, pidWrite, rootFd, ...Object.values(namespaces));
+      const pidBytes = new BigUint64Array(1);
+      const got = await readFull(pidRead, new Uint8Array(pidBytes.buffer));
+      // Reaped, so the new process has been reparented to this one before anything waits for it.
+      await waitPid(intermediate);
+      if (got !== 8) throw await failure(errRead, plan.steps, "the process could not join the container");
+      const pid = Number(pidBytes[0]);
+      try {
+        await options.prepare?.(pid);
+        writeAll(syncWrite, new Uint8Array([1]));
+        fds.close(syncWrite);
+        const consoleFd = consoleParent === null ? null : receiveFd(consoleParent);
+        const report = await readReport(errRead);
+        if (report) {
+          closeFds(consoleFd);
+          throw stepError(plan.steps[report.step], report.errno);
+        }
+        return { pid, console: consoleFd, monitorPid: null };
+      } catch (e) {
+        kill(pid, SIGKILL);
+        await waitPid(pid);
+        throw e;
+      }
+    } finally {
+      sharedWithChildren.delete(memory);
+    }
+  } finally {
+    fds.closeAll();
+  }
+}
 
 async function readReport(errRead: number): Promise<{ step: number; errno: number } | null> {
   const report = new Uint8Array(8);

@@ -301,7 +301,7 @@ function chrootSteps(root: string): Step[] {
   ];
 }
 
-function stdioSteps(config: ContainerConfig, w: Wiring): Step[] {
+export function stdioSteps(config: ContainerConfig, w: Wiring): Step[] {
   const closeStd = (fd: number): Step => ({
     call: "close",
     args: [fd],
@@ -393,7 +393,7 @@ function scmRights(fd: number): Struct {
   return new Struct([0, 0, iov, 1, cmsg, cmsg.length, 0], `msghdr{SCM_RIGHTS fd ${fd}}`);
 }
 
-function processSteps(
+export function processSteps(
   config: ContainerConfig,
   layers: readonly Layer[],
   fs: FsView,
@@ -435,7 +435,7 @@ function processSteps(
  * execve of the command. A bare name is looked up along the container's $PATH now, through the planned
  * mounts, as execvp would do inside; not finding it is Docker's 127 before anything starts.
  */
-function execSteps(config: ContainerConfig, layers: readonly Layer[], fs: FsView): Step[] {
+export function execSteps(config: ContainerConfig, layers: readonly Layer[], fs: FsView): Step[] {
   const { args, env } = config.process;
   const command = args[0];
   const exec = (path: string, searched: boolean): Step[] => [
