@@ -3,28 +3,16 @@
  * record when the container ends, and a process can be gone without anyone having written so (a killed
  * monitor, a crash). Reading a record through here turns both into "exited".
  */
-import { decodeWaitStatus } from "../../ffi/process.ts";
+import { exitCodeFromStatus, readExitSync } from "../logs/exit.ts";
 import { isSameProcess } from "../state/liveness.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import { type ContainerRecord, listRecords, readRecord } from "../state/store.ts";
 import { exitCodeOf, type ExitResult, finishContainer } from "./container.ts";
 
-/** The exit the monitor recorded: {u64 nanoseconds since the epoch, i32 wait status}, or null. */
+/** The exit the monitor recorded, or null while there is none. */
 export function readExitRecord(dir: string): { finishedAt: Date; exitCode: number | null } | null {
-  let bytes: Uint8Array;
-  try {
-    bytes = Deno.readFileSync(`${dir}/exit`);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-  if (bytes.length < 12) return null;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const status = view.getInt32(8, true);
-  return {
-    finishedAt: new Date(Number(view.getBigUint64(0, true) / 1_000_000n)),
-    exitCode: status < 0 ? null : exitCodeOf(decodeWaitStatus(status)),
-  };
+  const exit = readExitSync(dir);
+  return exit && { finishedAt: exit.finishedAt, exitCode: exitCodeFromStatus(exit.status) };
 }
 
 /** Brings a running record up to date; returns it as it is now (null once --rm removed it). */
