@@ -28,7 +28,7 @@ Deno.test("staticElf: the ELF header of a static x86_64 executable", () => {
   equal(elf.length, CODE_OFFSET + HELLO.length);
 });
 
-Deno.test("staticElf: one PT_LOAD segment, read+execute, mapping the whole file; a non-executable stack", () => {
+Deno.test("staticElf: one R+X PT_LOAD segment mapping the whole file; a non-executable stack", () => {
   const elf = staticElf(HELLO, 0x10000000n);
   const v = new DataView(elf.buffer);
   const ph = (i: number) => {
@@ -110,7 +110,7 @@ Deno.test("monitorExecutable: the monitor's code behind the ELF headers", () => 
   deepEqual(elf, staticElf(elf.subarray(CODE_OFFSET)));
 });
 
-Deno.test("installMonitor: writes husk-monitor 0755 once, replaces a different or wrong-mode file", async () => {
+Deno.test("installMonitor: writes husk-monitor 0755 once, replaces a different one", async () => {
   const root = await Deno.makeTempDir();
   const dir = `${root}/not/yet`;
   const path = `${dir}/${MONITOR_NAME}`;

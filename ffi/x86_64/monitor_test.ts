@@ -132,7 +132,7 @@ function cpuTicks(pid: number): number {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-Deno.test("monitor: logs stdout and stderr apart and in order, records the exit, runs the exit command", async () => {
+Deno.test("monitor: logs both streams in order, records the exit, runs the exit command", async () => {
   await withRoot(async (root) => {
     let rssKb = 0, idleTicks = -1;
     const result = await runMonitor(root, {

@@ -3,12 +3,19 @@
  * prune, and the hidden `cleanup` a detached container's monitor runs when the container has exited.
  */
 import { InvalidInputError } from "../errors.ts";
-import { removeContainer, restartContainer, signalContainer, stopContainer } from "../runtime/lifecycle.ts";
+import {
+  removeContainer,
+  restartContainer,
+  restartDelay,
+  shouldRestart,
+  signalContainer,
+  stopContainer,
+} from "../runtime/lifecycle.ts";
 import { finishContainer } from "../runtime/container.ts";
 import { currentRecords, readExitRecord, waitForExit } from "../runtime/status.ts";
 import { SIGNALS } from "../spawn/linux.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
-import { withLock } from "../state/store.ts";
+import { readRecord, withLock } from "../state/store.ts";
 import type { CommandModule } from "./command.ts";
 import { findContainer, forEachRef } from "./containers.ts";
 import type { FlagValues } from "./flags.ts";
@@ -138,6 +145,19 @@ export const cleanup: CommandModule = {
     }
     const exit = readExitRecord(containerDir(paths, id)) ?? { exitCode: null, finishedAt: new Date() };
     await withLock(paths, () => finishContainer(paths, id, exit));
+    let record;
+    try {
+      record = readRecord(paths, id);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return 0; // --rm
+      throw e;
+    }
+    if (shouldRestart(record)) {
+      await new Promise((r) => setTimeout(r, restartDelay(record.state.restartCount)));
+      // A stop or rm during the delay wins.
+      const now = readRecord(paths, id);
+      if (shouldRestart(now)) await restartContainer(paths, now, now.state.restartCount + 1);
+    }
     return 0;
   },
 };

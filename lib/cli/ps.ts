@@ -110,7 +110,7 @@ export function inspectJson(record: ContainerRecord): Record<string, unknown> {
       FinishedAt: state.finishedAt ?? "0001-01-01T00:00:00Z",
     },
     Name: `/${config.name}`,
-    RestartCount: 0,
+    RestartCount: state.restartCount,
     Config: {
       Hostname: config.hostname,
       User: `${config.process.user.uid}:${config.process.user.gid}`,
@@ -122,6 +122,10 @@ export function inspectJson(record: ContainerRecord): Record<string, unknown> {
     },
     HostConfig: {
       AutoRemove: config.autoRemove,
+      RestartPolicy: {
+        Name: config.restartPolicy.name,
+        MaximumRetryCount: config.restartPolicy.maximumRetryCount,
+      },
       Binds: userBinds(config).map((m) =>
         `${m.source}:${m.destination}${m.options.includes("ro") ? ":ro" : ""}`
       ),

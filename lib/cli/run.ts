@@ -30,6 +30,12 @@ const FLAGS: readonly Flag[] = [
   { name: "tmpfs", value: "PATH[:OPTS]", multiple: true, help: "mount a tmpfs" },
   { name: "detach", short: "d", help: "run in the background and print the container ID" },
   { name: "rm", help: "remove the container when it exits" },
+  { name: "init", help: "run an init (tini) as PID 1: it forwards signals and reaps zombies" },
+  {
+    name: "restart",
+    value: "POLICY",
+    help: "no, on-failure[:N], always, unless-stopped (detached containers)",
+  },
   { name: "interactive", short: "i", help: "keep stdin open" },
   { name: "tty", short: "t", help: "allocate a pseudo-terminal" },
   { name: "no-pivot", help: "chroot instead of pivot_root (for a root filesystem on ramfs)" },
@@ -63,6 +69,8 @@ export function runOptions(v: FlagValues, command: string[]): RunOptions {
     tty: v.tty === true,
     noPivot: v["no-pivot"] === true,
     detach: v.detach === true,
+    init: v.init === true,
+    restart: text("restart"),
     command,
   };
 }

@@ -3,7 +3,7 @@ import { InvalidInputError } from "../errors.ts";
 import { DEFAULT_NAMESPACES, defaultDevices, defaultMounts } from "./defaults.ts";
 import { buildEnv, parseEnvEntry, parseEnvFile } from "./env.ts";
 import type { RunOptions } from "./options.ts";
-import type { ContainerConfig, Mount } from "./types.ts";
+import type { ContainerConfig, Mount, RestartPolicy } from "./types.ts";
 import { parseUser } from "./user.ts";
 import { normalize, parseTmpfs, parseVolume } from "./volume.ts";
 
@@ -18,6 +18,8 @@ export interface BuildContext {
   readEnvFile(path: string): string;
   /** Where the container's generated /etc files live on the host. */
   etcDir: string;
+  /** The static init binary for --init (tini), when the host has one. */
+  initBinary: string | null;
   now: Date;
 }
 
@@ -46,8 +48,16 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
   }
   const userMounts = [...options.volumes.map(parseVolume), ...options.tmpfs.map(parseTmpfs)];
   rejectDuplicateDestinations(userMounts);
-  const args = options.command.length > 0 ? options.command : DEFAULT_COMMAND;
-  if (args[0] === "") throw new InvalidInputError("the command is an empty string");
+  const command = options.command.length > 0 ? options.command : DEFAULT_COMMAND;
+  if (command[0] === "") throw new InvalidInputError("the command is an empty string");
+  const restartPolicy = parseRestartPolicy(options.restart);
+  if (restartPolicy.name !== "no" && options.rm) {
+    throw new InvalidInputError(
+      "conflicting options: --restart and --rm (a removed container cannot restart)",
+    );
+  }
+  const init = options.init ? initMount(ctx.initBinary) : null;
+  const args = init ? [INIT_PATH, "--", ...command] : command;
   return {
     id: ctx.id,
     name: ctx.name,
@@ -66,12 +76,39 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
       stdin: options.interactive,
     },
     namespaces: [...DEFAULT_NAMESPACES],
-    mounts: [...defaultMounts(), ...etcMounts(ctx.etcDir, userMounts), ...sortByDepth(userMounts)],
+    mounts: [
+      ...defaultMounts(),
+      ...(init ? [init] : []),
+      ...etcMounts(ctx.etcDir, userMounts),
+      ...sortByDepth(userMounts),
+    ],
     devices: defaultDevices(),
     noPivot: options.noPivot,
     autoRemove: options.rm,
     log: { maxSize: options.logMaxSize ?? DEFAULT_LOG_MAX_SIZE },
+    restartPolicy,
   };
+}
+
+/** Where --init's binary appears in the container (as podman's catatonit): on /dev, outside the image. */
+export const INIT_PATH = "/dev/init";
+
+function initMount(binary: string | null): Mount {
+  if (binary === null) {
+    throw new InvalidInputError("--init needs tini's static binary on the host: apt-get install tini");
+  }
+  return { destination: INIT_PATH, type: "bind", source: binary, options: ["bind", "ro"] };
+}
+
+/** --restart: Docker's policies. */
+export function parseRestartPolicy(text: string | undefined): RestartPolicy {
+  if (text === undefined || text === "no") return { name: "no", maximumRetryCount: 0 };
+  if (text === "always" || text === "unless-stopped") return { name: text, maximumRetryCount: 0 };
+  const onFailure = text.match(/^on-failure(?::(\d+))?$/);
+  if (onFailure) return { name: "on-failure", maximumRetryCount: Number(onFailure[1] ?? 0) };
+  throw new InvalidInputError(
+    `invalid restart policy "${text}": use no, always, unless-stopped or on-failure[:max-retries]`,
+  );
 }
 
 /** /etc/hostname and /etc/hosts, written by the runtime, bind-mounted unless the user mounts their own. */

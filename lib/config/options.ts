@@ -20,6 +20,10 @@ export interface RunOptions {
   noPivot: boolean;
   /** -d: run in the background under a monitor, print the ID and return. */
   detach: boolean;
+  /** --init: run tini as PID 1, which forwards signals and reaps zombies. */
+  init: boolean;
+  /** --restart: no, on-failure[:N], always, unless-stopped. */
+  restart?: string;
   /** Bytes per log file before rotation (one rotated file is kept). */
   logMaxSize?: number;
   command: string[];
@@ -36,6 +40,7 @@ export function defaultRunOptions(): RunOptions {
     tty: false,
     noPivot: false,
     detach: false,
+    init: false,
     command: [],
   };
 }

@@ -57,4 +57,12 @@ export interface ContainerConfig {
   autoRemove: boolean;
   /** Detached containers' logs: bytes per file before rotation (one rotated file is kept). */
   log: { maxSize: number };
+  /** What happens when a detached container exits (a `stop` or `rm -f` is never followed by a restart). */
+  restartPolicy: RestartPolicy;
+}
+
+export interface RestartPolicy {
+  name: "no" | "on-failure" | "always" | "unless-stopped";
+  /** on-failure:N: at most N restarts (0: no limit). */
+  maximumRetryCount: number;
 }

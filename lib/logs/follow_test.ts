@@ -32,7 +32,7 @@ async function until(fn: () => boolean, what: string) {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-Deno.test("follow: the history (tail), new lines as they come, through rotations, until the exit", async () => {
+Deno.test("follow: the tail, new lines as they come, across a rotation, until the exit", async () => {
   const dir = await Deno.makeTempDir();
   const log = `${dir}/${LOG_FILE}`;
   try {

@@ -77,7 +77,7 @@ Deno.test("selectLines: since (inclusive) then tail", () => {
   deepEqual(texts(selectLines(lines, { since: new Date(2), tail: 1 })), ["4"]);
 });
 
-Deno.test("readLogLines: container.log.1 then container.log, a line continuing across the rotation", async () => {
+Deno.test("readLogLines: container.log.1 then container.log, a line continuing across them", async () => {
   const dir = await Deno.makeTempDir();
   try {
     deepEqual(await readLogLines(dir), []);

@@ -1,6 +1,7 @@
 /**
  * The binary log a detached container's monitor (ffi/x86_64/monitor.S) writes in its directory:
- * container.log, and container.log.1 before it once the log was rotated. A sequence of records, little endian:
+ * container.log, and container.log.1 before it once the log was rotated. A sequence of records, little
+ * endian:
  *
  *   u64 time (ns since the epoch) | u32 length | u8 stream (1 stdout, 2 stderr) | 3 zero bytes | payload
  *

@@ -85,6 +85,9 @@ export function dryRun(paths: StatePaths, options: RunOptions): ChildPlan {
   return dryRunPlan(config, fs, options.detach ? monitorOptions(paths, config) : undefined);
 }
 
+/** tini's static build (Debian's tini package), which runs in any root filesystem. */
+const INIT_BINARIES = ["/usr/bin/tini-static", "/usr/local/bin/tini-static"];
+
 function configFor(paths: StatePaths, options: RunOptions, id: string, name: string): ContainerConfig {
   if (options.name !== undefined && !isValidName(options.name)) {
     throw new InvalidInputError(
@@ -104,6 +107,7 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
       }
     },
     etcDir: containerDir(paths, id),
+    initBinary: INIT_BINARIES.find((path) => hostFs.stat(path) === "file") ?? null,
     now: new Date(),
   });
 }
@@ -143,6 +147,7 @@ export async function startCreated(
   paths: StatePaths,
   config: ContainerConfig,
   detach: boolean,
+  restartCount = 0,
 ): Promise<Container> {
   const dir = containerDir(paths, config.id);
   // A restart begins a new exit record; the old one would make the new run look finished.
@@ -162,6 +167,8 @@ export async function startCreated(
     finishedAt: null,
     exitCode: null,
     oomKilled: false,
+    restartCount,
+    manualStop: false,
   });
   return new Container(paths, config, process);
 }

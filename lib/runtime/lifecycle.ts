@@ -8,7 +8,7 @@ import { StateError } from "../errors.ts";
 import { SIGKILL } from "../spawn/linux.ts";
 import { isSameProcess } from "../state/liveness.ts";
 import type { StatePaths } from "../state/paths.ts";
-import { type ContainerRecord, removeRecord, withLock } from "../state/store.ts";
+import { type ContainerRecord, readRecord, removeRecord, withLock, writeState } from "../state/store.ts";
 import { type Container, startCreated } from "./container.ts";
 import { refresh, waitForExit } from "./status.ts";
 
@@ -37,6 +37,7 @@ export async function stopContainer(
   timeoutSeconds = 10,
 ): Promise<void> {
   if (!isRunning(record)) return;
+  await markManualStop(paths, record);
   killPid(record.state.pid, SIGTERM);
   const exited = waitForExit(paths, record.config.id);
   const deadline = new Promise<"timeout">((resolve) => {
@@ -63,18 +64,53 @@ export async function removeContainer(
         }: it is running; stop it first, or use rm -f to kill and remove it`,
       );
     }
+    await markManualStop(paths, record);
     killPid(record.state.pid, SIGKILL);
     await waitForExit(paths, record.config.id);
   }
   await withLock(paths, () => removeRecord(paths, record.config.id));
 }
 
+/** Records that a user stopped the container, so that its restart policy leaves it stopped. */
+async function markManualStop(paths: StatePaths, record: ContainerRecord): Promise<void> {
+  await withLock(paths, () => {
+    const current = readRecord(paths, record.config.id);
+    writeState(paths, record.config.id, { ...current.state, manualStop: true });
+  });
+}
+
+/** Whether a detached container that just exited must be started again, by its restart policy. */
+export function shouldRestart(record: ContainerRecord): boolean {
+  const { restartPolicy } = record.config;
+  const { state } = record;
+  if (!state.detached || state.manualStop || state.status !== "exited") return false;
+  switch (restartPolicy.name) {
+    case "no":
+      return false;
+    case "always":
+    case "unless-stopped":
+      return true;
+    case "on-failure":
+      return state.exitCode !== 0 &&
+        (restartPolicy.maximumRetryCount === 0 || state.restartCount < restartPolicy.maximumRetryCount);
+  }
+}
+
+/** Docker's back-off before a restart: 100 ms, doubling, at most a minute. */
+export function restartDelay(restartCount: number): number {
+  return Math.min(100 * 2 ** restartCount, 60_000);
+}
+
 /** Starts a container that is not running, detached (as `docker start` does). */
-export async function restartContainer(paths: StatePaths, record: ContainerRecord): Promise<Container> {
+export async function restartContainer(
+  paths: StatePaths,
+  record: ContainerRecord,
+  restartCount = 0,
+): Promise<Container> {
   const current = refresh(paths, record);
   if (current === null) throw new StateError(`no such container: ${short(record)}`);
   if (isRunning(current)) {
     return Promise.reject(new StateError(`container ${short(record)} is already running`));
   }
-  return await startCreated(paths, current.config as ContainerConfig, true);
+  return await startCreated(paths, current.config as ContainerConfig, true, restartCount);
 }

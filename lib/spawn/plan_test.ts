@@ -552,6 +552,14 @@ Deno.test("planChild: the user's ids: groups, then gid, then uid", () => {
   ok(indexOf(steps, isCall("pivot_root"), "pivot_root") < groups);
 });
 
+Deno.test("planChild: distinct uid and gid go to the right calls", () => {
+  const { steps } = plan({ user: "1000:2000" });
+  const groups = steps.find(isCall("setgroups"))!;
+  deepEqual([...new Uint32Array((groups.args[1] as Uint8Array).slice().buffer)], [2000]);
+  deepEqual(steps.find(isCall("setresgid"))!.args, [2000, 2000, 2000]);
+  deepEqual(steps.find(isCall("setresuid"))!.args, [1000, 1000, 1000]);
+});
+
 Deno.test("planChild: root by default", () => {
   const { steps } = plan();
   deepEqual(steps.find(isCall("setresuid"))!.args, [0, 0, 0]);

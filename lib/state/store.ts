@@ -22,6 +22,10 @@ export interface ContainerState {
   /** null while running, and when nobody saw the exit (the monitor was killed). */
   exitCode: number | null;
   oomKilled: boolean;
+  /** Times the restart policy started it again. */
+  restartCount: number;
+  /** Stopped by a user (stop, rm -f): a restart policy does not apply. */
+  manualStop: boolean;
 }
 
 /** The state of a container that was created and never started. */
@@ -36,6 +40,8 @@ export function createdState(): ContainerState {
     finishedAt: null,
     exitCode: null,
     oomKilled: false,
+    restartCount: 0,
+    manualStop: false,
   };
 }
 

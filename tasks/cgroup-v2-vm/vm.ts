@@ -158,7 +158,8 @@ poweroff -f
 /** Builds the initramfs (an uncompressed newc cpio) from the current sources; returns its path. */
 export function buildInitramfs(): string {
   Deno.mkdirSync(CACHE, { recursive: true });
-  const root = Deno.makeTempDirSync({ dir: CACHE, prefix: ".root-" });
+  // The tree is staged outside the project (it holds copies of .ts sources that fmt/lint must not see).
+  const root = Deno.makeTempDirSync({ prefix: "husk-vm-root-" });
   const out = `${CACHE}/initramfs.cpio`;
   try {
     copyInto(root, busyboxPath()!, "/bin/busybox");
