@@ -107,7 +107,7 @@ export function createCgroup(name: string, resources: Resources, opts: CgroupOpt
     cgroup.create();
     cgroup.update(resources);
   } catch (e) {
-    cgroup.removeDirs();
+    cgroup.rollback();
     throw e;
   }
   return cgroup;
@@ -169,6 +169,8 @@ export class Cgroup {
   /** The cgroup's directory in each hierarchy (absolute; one per hierarchy). */
   readonly paths: string[];
   readonly #byMount = new Map<string, string>();
+  /** The leaf directories create() made (rollback removes only these, never a directory it found). */
+  readonly #created: string[] = [];
 
   /** @internal use createCgroup / openCgroup. */
   constructor(readonly name: string, readonly ctx: Context) {
@@ -209,6 +211,7 @@ export class Cgroup {
         );
       }
       this.#mkdir(leaf, false);
+      this.#created.push(leaf);
       if (!v2 && this.#isCpuset(mount)) this.#inheritCpuset(leaf, chain[chain.length - 1]);
     }
   }
@@ -438,9 +441,17 @@ export class Cgroup {
     }
   }
 
-  /** @internal removes the directories, leaf first; ones that are already gone are skipped. */
-  removeDirs(): void {
-    for (const dir of [...this.paths].reverse()) {
+  /** @internal after a failed creation: removes the directories create() made (nothing has joined them). */
+  rollback(): void {
+    try {
+      this.#removeDirs(this.#created);
+    } catch {
+      // The original error matters more; a leftover is removed as stale later.
+    }
+  }
+
+  #removeDirs(dirs: string[]): void {
+    for (const dir of [...dirs].reverse()) {
       this.#assertOwned(dir);
       try {
         this.ctx.fs.rmdir(dir);
@@ -460,7 +471,7 @@ export class Cgroup {
     await this.killAll(timeoutMs);
     for (let delay = 1;; delay = Math.min(delay * 2, 50)) {
       try {
-        this.removeDirs();
+        this.#removeDirs(this.paths);
         return;
       } catch (e) {
         if (!(e instanceof CgroupError && e.code === "EBUSY") || Date.now() > deadline) throw e;

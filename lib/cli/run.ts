@@ -1,6 +1,7 @@
 /** `husk run`: start a container in the foreground, attached to this terminal, and exit with its code. */
 import { defaultRunOptions, type RunOptions } from "../config/options.ts";
 import { ExitCode, InvalidInputError } from "../errors.ts";
+import { parseBytes } from "../config/resources.ts";
 import { attachConsole } from "../terminal/console.ts";
 import { type Container, dryRun, startContainer } from "../runtime/container.ts";
 import { formatPlan } from "../spawn/format.ts";
@@ -32,6 +33,12 @@ const FLAGS: readonly Flag[] = [
   { name: "rm", help: "remove the container when it exits" },
   { name: "init", help: "run an init (tini) as PID 1: it forwards signals and reaps zombies" },
   {
+    name: "log-opt",
+    value: "max-size=SIZE",
+    multiple: true,
+    help: "bytes per log file (default 10m; 2 files)",
+  },
+  {
     name: "restart",
     value: "POLICY",
     help: "no, on-failure[:N], always, unless-stopped (detached containers)",
@@ -48,6 +55,25 @@ export const command: CommandModule = {
   flags: FLAGS,
   main: (paths, values, rest) => runCommand(paths, runOptions(values, rest), values["dry-run"] === true),
 };
+
+/** --log-opt max-size=10m (the only log option: one rotated file is kept). */
+export function logMaxSize(options: readonly string[]): number | undefined {
+  let size: number | undefined;
+  for (const option of options) {
+    const [key, value] = option.split("=", 2);
+    if (key !== "max-size") {
+      throw new InvalidInputError(`unknown --log-opt "${key}": only max-size is supported`);
+    }
+    const bytes = parseBytes(value ?? "");
+    if (bytes === null || bytes < 4096) {
+      throw new InvalidInputError(
+        `invalid --log-opt max-size "${value}": a size of at least 4k, such as 10m`,
+      );
+    }
+    size = bytes;
+  }
+  return size;
+}
 
 /** The parsed flags as RunOptions. */
 export function runOptions(v: FlagValues, command: string[]): RunOptions {
@@ -71,6 +97,7 @@ export function runOptions(v: FlagValues, command: string[]): RunOptions {
     detach: v.detach === true,
     init: v.init === true,
     restart: text("restart"),
+    logMaxSize: logMaxSize(list("log-opt")),
     command,
   };
 }

@@ -1,6 +1,14 @@
 import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
 import { InvalidInputError } from "../errors.ts";
-import { buildConfig, type BuildContext, DEFAULT_COMMAND, hostsFile } from "./build.ts";
+import {
+  buildConfig,
+  type BuildContext,
+  DEFAULT_COMMAND,
+  DEFAULT_LOG_MAX_SIZE,
+  hostsFile,
+  INIT_PATH,
+  parseRestartPolicy,
+} from "./build.ts";
 import { DEFAULT_NAMESPACES, defaultDevices, defaultMounts } from "./defaults.ts";
 import { DEFAULT_PATH } from "./env.ts";
 import { defaultRunOptions, type RunOptions } from "./options.ts";
@@ -19,6 +27,7 @@ function context(overrides: Partial<BuildContext> = {}): BuildContext {
       throw new Error(`unexpected env file ${path}`);
     },
     etcDir: "/var/lib/husk/containers/abc",
+    initBinary: null,
     now: NOW,
     ...overrides,
   };
@@ -219,6 +228,57 @@ Deno.test("buildConfig: invalid volumes and tmpfs are rejected", () => {
 
 Deno.test("buildConfig: different ids give different default hostnames", () => {
   notEqual(build().hostname, build({}, { id: "f".repeat(64) }).hostname);
+});
+
+Deno.test("buildConfig: --init runs the init binary, bind-mounted read-only, before the command", () => {
+  const c = build({ init: true, command: ["sleep", "1"] }, { initBinary: "/usr/bin/tini-static" });
+  equal(INIT_PATH, "/dev/init");
+  deepEqual(c.process.args, ["/dev/init", "--", "sleep", "1"]);
+  const init = c.mounts.filter((m) => m.destination === "/dev/init");
+  deepEqual(init, [{
+    destination: "/dev/init",
+    type: "bind",
+    source: "/usr/bin/tini-static",
+    options: ["bind", "ro"],
+  }]);
+  // After /dev is mounted, so that it lands on the container's /dev.
+  ok(destinations(c.mounts).indexOf("/dev/init") > destinations(c.mounts).indexOf("/dev"));
+  deepEqual(build({ init: true }, { initBinary: "/tini" }).process.args, ["/dev/init", "--", "/bin/sh"]);
+});
+
+Deno.test("buildConfig: --init without an init binary on the host is rejected", () => {
+  throwsInvalid(() => build({ init: true }, { initBinary: null }), "--init");
+});
+
+Deno.test("buildConfig: without --init there is no init", () => {
+  const c = build({ command: ["sleep", "1"] }, { initBinary: "/usr/bin/tini-static" });
+  deepEqual(c.process.args, ["sleep", "1"]);
+  ok(!destinations(c.mounts).includes("/dev/init"));
+});
+
+Deno.test("buildConfig: the restart policy, which conflicts with --rm", () => {
+  deepEqual(build().restartPolicy, { name: "no", maximumRetryCount: 0 });
+  deepEqual(build({ restart: "on-failure:3" }).restartPolicy, { name: "on-failure", maximumRetryCount: 3 });
+  throwsInvalid(() => build({ restart: "always", rm: true }), "--rm");
+  equal(build({ restart: "no", rm: true }).autoRemove, true);
+});
+
+Deno.test("parseRestartPolicy: Docker's policies", () => {
+  deepEqual(parseRestartPolicy(undefined), { name: "no", maximumRetryCount: 0 });
+  deepEqual(parseRestartPolicy("no"), { name: "no", maximumRetryCount: 0 });
+  deepEqual(parseRestartPolicy("always"), { name: "always", maximumRetryCount: 0 });
+  deepEqual(parseRestartPolicy("unless-stopped"), { name: "unless-stopped", maximumRetryCount: 0 });
+  deepEqual(parseRestartPolicy("on-failure"), { name: "on-failure", maximumRetryCount: 0 });
+  deepEqual(parseRestartPolicy("on-failure:5"), { name: "on-failure", maximumRetryCount: 5 });
+  for (const bad of ["", "sometimes", "always:3", "on-failure:", "on-failure:-1", "on-failure:x", "NO"]) {
+    throwsInvalid(() => parseRestartPolicy(bad), `"${bad}"`);
+  }
+});
+
+Deno.test("buildConfig: the log size, 10 MiB by default", () => {
+  equal(DEFAULT_LOG_MAX_SIZE, 10 * 1024 * 1024);
+  deepEqual(build().log, { maxSize: 10 * 1024 * 1024 });
+  deepEqual(build({ logMaxSize: 4096 }).log, { maxSize: 4096 });
 });
 
 Deno.test("hostsFile: localhost entries and the hostname on 127.0.1.1", () => {

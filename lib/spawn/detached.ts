@@ -54,6 +54,7 @@ export function planDetached(config: ContainerConfig, ctx: PlanContext, m: Monit
       args: [6, 0xffffffff, 0],
       what: "close every other descriptor (the pipes' write ends)",
     },
+    { call: "chdir", args: ["/"], what: "keep no directory of the runtime busy" },
     {
       call: "rt_sigprocmask",
       args: [new Named(SIG_SETMASK, "SIG_SETMASK"), new Uint8Array(8), null, 8],

@@ -1,5 +1,5 @@
 import { equal, ok } from "node:assert/strict";
-import { Named, Struct } from "../../ffi/spawn.ts";
+import { Named, Stack, Struct } from "../../ffi/spawn.ts";
 import { buildConfig } from "../config/build.ts";
 import { defaultRunOptions } from "../config/options.ts";
 import type { FsView } from "../rootfs/resolve.ts";
@@ -19,6 +19,7 @@ Deno.test("formatArg: each kind of argument", () => {
   equal(formatArg(new Uint8Array(40)), "<40 bytes>");
   equal(formatArg(["/bin/sh", "-c", "echo hi"]), `["/bin/sh", "-c", "echo hi"]`);
   equal(formatArg([]), "[]");
+  equal(formatArg(new Stack()), "<new stack>");
 });
 
 Deno.test("formatStep: the call, its arguments and what it does", () => {
@@ -40,18 +41,39 @@ Deno.test("formatStep: a tolerated errno and a positive result are noted", () =>
   equal(formatStep(odd), "close(5) (99 is fine)  # x");
 });
 
-Deno.test("formatStep: a saved result is $fd, and a step using it shows $fd as its first argument", () => {
+Deno.test("formatStep: a saved result is $saved, and a step using it shows $saved as its first argument", () => {
   const socket: Step = { call: "socket", args: [new Named(2, "AF_INET"), 2, 0], save: true, what: "open" };
-  equal(formatStep(socket), "$fd = socket(AF_INET, 2, 0)  # open");
+  equal(formatStep(socket), "$saved = socket(AF_INET, 2, 0)  # open");
   const close: Step = { call: "close", args: [null], useSaved: true, what: "close it" };
-  equal(formatStep(close), "close($fd)  # close it");
+  equal(formatStep(close), "close($saved)  # close it");
   const ioctl: Step = {
     call: "ioctl",
     args: [null, new Named(0x8914, "SIOCSIFFLAGS"), new Uint8Array(40)],
     useSaved: true,
     what: "up",
   };
-  equal(formatStep(ioctl), "ioctl($fd, SIOCSIFFLAGS, <40 bytes>)  # up");
+  equal(formatStep(ioctl), "ioctl($saved, SIOCSIFFLAGS, <40 bytes>)  # up");
+});
+
+Deno.test("formatStep: storeSaved shows where the kept result is written", () => {
+  const step: Step = {
+    call: "write",
+    args: [4, new Uint8Array(8), 8],
+    storeSaved: true,
+    what: "send the pid",
+  };
+  equal(formatStep(step), "write(4, &$saved, 8)  # send the pid");
+});
+
+Deno.test("formatStep: a fork point names where the caller goes on, without the errno note", () => {
+  const step: Step = {
+    call: "clone",
+    args: [new Named(17, "SIGCHLD"), new Stack(), null, null, 0],
+    parentContinuesAt: 42,
+    okErrno: 17,
+    what: "fork",
+  };
+  equal(formatStep(step), "clone(SIGCHLD, <new stack>, NULL, NULL, 0) (the caller goes on at 42)  # fork");
 });
 
 Deno.test("formatCloneFlags: the namespace flags by name, then SIGCHLD", () => {
@@ -89,10 +111,11 @@ Deno.test("formatPlan: a real plan prints every step once, in order", () => {
     hostEnv: () => undefined,
     readEnvFile: () => "",
     etcDir: "/etc-dir",
+    initBinary: null,
     now: new Date(0),
   });
   const plan = planChild(config, {
-    wiring: { syncRead: 5, syncWrite: 6, errRead: 7 },
+    wiring: { syncRead: 5, syncWrite: 6, errRead: 7, dieWithParent: true },
     ignoredSignals: [],
     fs,
   });
@@ -106,8 +129,8 @@ Deno.test("formatPlan: a real plan prints every step once, in order", () => {
     ok(lines[i + 1].endsWith(`# ${s.what}`), lines[i + 1]);
   });
   ok(lines[1].includes("prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)"));
-  ok(lines.some((l) => l.includes("$fd = socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, 0)")));
-  ok(lines.some((l) => l.includes("close($fd)")));
+  ok(lines.some((l) => l.includes("$saved = socket(AF_INET, SOCK_DGRAM|SOCK_CLOEXEC, 0)")));
+  ok(lines.some((l) => l.includes("close($saved)")));
   ok(lines.some((l) => l.includes(`mount("/r", "/r", NULL, MS_BIND|MS_REC, NULL)`)));
   ok(lines.at(-1)!.includes(`execve("/bin/sh", ["sh", "-c", "echo hi"], [`));
 });

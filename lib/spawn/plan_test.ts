@@ -106,8 +106,14 @@ const HOST: Record<string, string> = {
   "/host/app.conf": "file",
 };
 
-const WIRING: Wiring = { syncRead: 10, syncWrite: 11, errRead: 12, console: { child: 13, parent: 14 } };
-const NO_CONSOLE: Wiring = { syncRead: 10, syncWrite: 11, errRead: 12 };
+const WIRING: Wiring = {
+  syncRead: 10,
+  syncWrite: 11,
+  errRead: 12,
+  console: { child: 13, parent: 14 },
+  dieWithParent: true,
+};
+const NO_CONSOLE: Wiring = { syncRead: 10, syncWrite: 11, errRead: 12, dieWithParent: true };
 
 function config(o: Partial<RunOptions> = {}): ContainerConfig {
   return buildConfig({ ...defaultRunOptions(), ...o }, {
@@ -117,6 +123,7 @@ function config(o: Partial<RunOptions> = {}): ContainerConfig {
     hostEnv: () => undefined,
     readEnvFile: () => "",
     etcDir: ETC,
+    initBinary: null,
     now: new Date(0),
   });
 }
@@ -180,6 +187,24 @@ Deno.test("planChild: the first step makes the child die with the runtime", () =
   const first = plan().steps[0];
   equal(first.call, "prctl");
   deepEqual(values(first), [PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0]);
+});
+
+Deno.test("planChild: a detached container does not die with the runtime", () => {
+  const { steps } = plan({}, { wiring: { ...NO_CONSOLE, dieWithParent: false } });
+  ok(!steps.some(isCall("prctl")));
+  deepEqual([steps[0].call, ...steps[0].args], ["close", 11]);
+});
+
+Deno.test("planChild: a detached container's stdout and stderr go to the monitor's pipes", () => {
+  const wiring: Wiring = { ...NO_CONSOLE, dieWithParent: false, output: { stdout: 20, stderr: 21 } };
+  const { steps } = plan({}, { wiring });
+  const dups = steps.filter(isCall("dup3")).map((s) => s.args);
+  deepEqual(dups, [[20, 1, 0], [21, 2, 0]]);
+  const pivot = indexOf(steps, isCall("pivot_root"), "pivot_root");
+  ok(steps.indexOf(steps.filter(isCall("dup3"))[0]) > pivot);
+  // stdin is still /dev/null without -i.
+  ok(steps.some((s) => s.call === "openat" && s.args[1] === "/dev/null"));
+  ok(!plan().steps.some(isCall("dup3")));
 });
 
 Deno.test("planChild: the child closes the parent's pipe ends, then waits on the sync pipe before any mount", () => {
@@ -580,7 +605,9 @@ Deno.test("planChild: the working directory is entered, and created after the pi
 
 Deno.test("planChild: planning does not depend on the wiring's descriptors except where they are used", () => {
   const a = plan({}, { wiring: NO_CONSOLE }).steps.map((s) => s.call);
-  const b = plan({}, { wiring: { syncRead: 3, syncWrite: 4, errRead: 5 } }).steps.map((s) => s.call);
+  const b = plan({}, { wiring: { syncRead: 3, syncWrite: 4, errRead: 5, dieWithParent: true } }).steps.map((
+    s,
+  ) => s.call);
   deepEqual(a, b);
   notEqual(a.length, 0);
 });
