@@ -4,6 +4,7 @@ import { exitRecorded } from "../logs/exit.ts";
 import { follow } from "../logs/follow.ts";
 import { formatLine, type LogLine, readLogLines } from "../logs/read.ts";
 import { containerDir } from "../state/paths.ts";
+import { isSameProcess } from "../state/liveness.ts";
 import type { CommandModule } from "./command.ts";
 import { findContainer } from "./containers.ts";
 
@@ -60,9 +61,10 @@ export const logs: CommandModule = {
       for (let done = 0; done < bytes.length;) done += await out.write(bytes.subarray(done));
     };
     if (values.follow) {
-      for await (const line of follow(dir, { ...options, exited: () => exitRecorded(dir) })) {
-        await print(line);
-      }
+      // A killed monitor never records the exit: its absence ends the follow too.
+      const monitor = record.state.monitorPid;
+      const exited = async () => await exitRecorded(dir) || monitor === null || !isSameProcess(monitor, null);
+      for await (const line of follow(dir, { ...options, exited })) await print(line);
     } else {
       for (const line of await readLogLines(dir, options)) await print(line);
     }
