@@ -51,5 +51,13 @@ Deno.test({
   fn: () => {
     const mine = listCgroups(OPTS).filter((n) => n.startsWith(`t${Deno.pid}-`));
     ok(mine.length === 0, `left: ${mine.join(", ")}`);
+    // The test parent itself, unless another test run is using it.
+    for (const mount of new Set(Object.values(layout.v1).concat(layout.unified ?? []))) {
+      try {
+        Deno.removeSync(`${mount}/husk-test`);
+      } catch {
+        // absent, or in use
+      }
+    }
   },
 });

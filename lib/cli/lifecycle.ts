@@ -144,19 +144,25 @@ export const cleanup: CommandModule = {
       throw new InvalidInputError(`cleanup needs a full container ID, not "${id}"`);
     }
     const exit = readExitRecord(containerDir(paths, id)) ?? { exitCode: null, finishedAt: new Date() };
-    await withLock(paths, () => finishContainer(paths, id, exit));
+    // The monitor execs this command, so it keeps the monitor's pid: a run that ended before a restart has a
+    // pid that is no longer the record's, and must not touch the new run.
+    const current = () => readRecord(paths, id).state.monitorPid === Deno.pid;
     let record;
     try {
+      if (!current()) return 0;
+      await withLock(paths, () => current() && finishContainer(paths, id, exit));
       record = readRecord(paths, id);
     } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return 0; // --rm
+      if (e instanceof Deno.errors.NotFound) return 0; // --rm, or removed meanwhile
       throw e;
     }
     if (shouldRestart(record)) {
       await new Promise((r) => setTimeout(r, restartDelay(record.state.restartCount)));
       // A stop or rm during the delay wins.
       const now = readRecord(paths, id);
-      if (shouldRestart(now)) await restartContainer(paths, now, now.state.restartCount + 1);
+      if (shouldRestart(now) && now.state.monitorPid === Deno.pid) {
+        await restartContainer(paths, now, now.state.restartCount + 1);
+      }
     }
     return 0;
   },

@@ -76,11 +76,10 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
       stdin: options.interactive,
     },
     namespaces: [...DEFAULT_NAMESPACES],
+    // Sorted together, so that a user's /etc volume lies under the generated /etc/hosts, as with Docker.
     mounts: [
       ...defaultMounts(),
-      ...(init ? [init] : []),
-      ...etcMounts(ctx.etcDir, userMounts),
-      ...sortByDepth(userMounts),
+      ...sortByDepth([...(init ? [init] : []), ...etcMounts(ctx.etcDir, userMounts), ...userMounts]),
     ],
     devices: defaultDevices(),
     noPivot: options.noPivot,

@@ -201,11 +201,22 @@ Deno.test("buildConfig: a user mount on /etc/hostname (written unnormalized) rep
   equal(mounts[0].type, "tmpfs");
 });
 
-Deno.test("buildConfig: user mounts come after the defaults, parents before children", () => {
+Deno.test("buildConfig: user mounts come after the defaults, sorted with /etc files, parents first", () => {
   const c = build({
-    volumes: ["/h/deep:/data/sub/deep", "/h/sub:/data/sub", "/h/data:/data", "/h/other:/other"],
+    volumes: ["/h/deep:/data/sub/deep", "/h/sub:/data/sub", "/h/data:/data", "/h/other:/other", "/h/etc:/etc"],
     tmpfs: ["/data/tmp"],
   });
+  deepEqual(destinations(c.mounts).slice(defaultMounts().length), [
+    "/data",
+    "/other",
+    "/etc",
+    "/etc/hostname",
+    "/etc/hosts",
+    "/data/sub",
+    "/data/tmp",
+    "/data/sub/deep",
+  ]);
+});
   const user = destinations(c.mounts).slice(defaultMounts().length + 2);
   deepEqual(user, ["/data", "/other", "/data/sub", "/data/tmp", "/data/sub/deep"]);
   deepEqual(destinations(c.mounts).slice(defaultMounts().length, defaultMounts().length + 2), [

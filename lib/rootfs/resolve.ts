@@ -46,8 +46,7 @@ export function resolveInRoot(rootfs: string, path: string, layers: readonly Lay
     }
     const next = `${current}/${part}`;
     const host = hostPath(rootfs, next, layers);
-    // The root of a fresh file system (a tmpfs, proc) is a directory with nothing in it yet.
-    const kind = host === null ? (layers.some((l) => l.destination === next) ? "dir" : null) : fs.lstat(host);
+    const kind = kindAt(next, host, layers, fs);
     if (kind === null) {
       const rest = queue.filter((p) => p !== "..");
       if (rest.length !== queue.length) {
@@ -74,6 +73,18 @@ export function resolveInRoot(rootfs: string, path: string, layers: readonly Lay
     if (queue.length === 0) return { path: current, kind, missingParents: [] };
   }
   return { path: current === "" ? "/" : current, kind: "dir", missingParents: [] };
+}
+
+/** What `path` (living at `host` on the host) will be once the planned mounts are made. */
+function kindAt(path: string, host: string | null, layers: readonly Layer[], fs: FsView): Kind | null {
+  const mountPoint = layers.findLast((l) => l.destination === path);
+  // A mount point is what its source is, symlinks followed (mount(2) follows them on the host); the root of a
+  // fresh file system (tmpfs, proc) is a directory.
+  if (mountPoint) return mountPoint.source === null ? "dir" : fs.stat(mountPoint.source);
+  const kind = host === null ? null : fs.lstat(host);
+  // A missing directory above a planned mount point will have been created for it.
+  if (kind === null && layers.some((l) => l.destination.startsWith(path + "/"))) return "dir";
+  return kind;
 }
 
 /** Where a container path lives on the host now, or null inside a fresh file system. */

@@ -16,6 +16,7 @@ import {
   type ContainerRecord,
   createRecord,
   readRecord,
+  removeIncomplete,
   removeRecord,
   takenNames,
   withLock,
@@ -71,7 +72,10 @@ export class Container {
 
   async #reap(): Promise<ExitResult> {
     const exitCode = exitCodeOf(await waitPid(this.process.pid));
-    finishContainer(this.paths, this.id, { exitCode, finishedAt: new Date() });
+    await withLock(
+      this.paths,
+      () => finishContainer(this.paths, this.id, { exitCode, finishedAt: new Date() }),
+    );
     return { exitCode };
   }
 }
@@ -91,7 +95,7 @@ const INIT_BINARIES = ["/usr/bin/tini-static", "/usr/local/bin/tini-static"];
 function configFor(paths: StatePaths, options: RunOptions, id: string, name: string): ContainerConfig {
   if (options.name !== undefined && !isValidName(options.name)) {
     throw new InvalidInputError(
-      `invalid container name "${options.name}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+      `invalid container name "${options.name}": at least 2 characters of [a-zA-Z0-9_.-], starting with a letter or digit`,
     );
   }
   return buildConfig(options, {
@@ -126,6 +130,7 @@ function monitorOptions(paths: StatePaths, config: ContainerConfig): MonitorOpti
 export async function createContainer(paths: StatePaths, options: RunOptions): Promise<ContainerConfig> {
   const id = newId();
   const config = await withLock(paths, () => {
+    removeIncomplete(paths);
     const name = options.name ?? newName(new Set(takenNames(paths).keys()));
     const config = configFor(paths, options, id, name);
     createRecord(paths, config);

@@ -70,7 +70,7 @@ const NOUNS = [
   "tesla",
 ];
 
-const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
 
 /** A generated name, avoiding `taken`; a numeric suffix when the pairs run out. */
 export function newName(taken: ReadonlySet<string>): string {

@@ -77,6 +77,23 @@ export function writeAtomic(path: string, data: string): void {
   }
 }
 
+/**
+ * Removes what a crashed creation or removal left: a container directory without its config. Call under the
+ * lock (creation itself happens under it, so no such directory is being made right now).
+ */
+export function removeIncomplete(paths: StatePaths): void {
+  for (const entry of Deno.readDirSync(containersDir(paths))) {
+    const dir = `${containersDir(paths)}/${entry.name}`;
+    if (!entry.isDirectory) continue;
+    try {
+      Deno.statSync(`${dir}/config.json`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      Deno.removeSync(dir, { recursive: true });
+    }
+  }
+}
+
 /** The names of all containers (call under the lock when the answer decides a new name). */
 export function takenNames(paths: StatePaths): Map<string, string> {
   const names = new Map<string, string>();

@@ -9,7 +9,7 @@
  * Needs: qemu-system-x86 and cpio (apt), busybox-static, bash, apt-get download access to Debian's kernel
  * (or HUSK_VM_KERNEL=/path/to/vmlinuz). The kernel is cached in .cache/cgroup-v2-vm/ (git-ignored).
  */
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 
 export const PROJECT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 export const CACHE = `${PROJECT}/.cache/cgroup-v2-vm`;
