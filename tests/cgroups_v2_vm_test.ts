@@ -1,7 +1,7 @@
 /**
  * The cgroup v2 code path on a real kernel: Debian's kernel booted in QEMU (software emulation) with a pure
  * cgroup2 hierarchy that has every controller, running the same limit scenarios as tests/cgroups_test.ts
- * through lib/cgroups (see tasks/cgroup-v2-vm/). About 20 s here; the kernel is cached in .cache/.
+ * through lib/cgroups (see tasks/cgroup-v2-vm/). About 20 s here; the kernel is cached in ~/.cache/husk/cgroup-v2-vm.
  * Needs qemu-system-x86 and cpio (tasks/install-deps.sh installs them); HUSK_SKIP_VM=1 skips it.
  */
 import { ok } from "node:assert/strict";

@@ -150,7 +150,7 @@ export const cleanup: CommandModule = {
     let record;
     try {
       if (!current()) return 0;
-      await withLock(paths, () => current() && finishContainer(paths, id, exit));
+      withLock(paths, () => current() && finishContainer(paths, id, exit));
       record = readRecord(paths, id);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return 0; // --rm, or removed meanwhile

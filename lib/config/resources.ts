@@ -81,8 +81,11 @@ export function parseBytes(text: string): number | null {
   return Number.isSafeInteger(bytes) ? bytes : null;
 }
 
-/** Human-readable bytes in binary units, as Docker prints them: "32MiB", "1.5GiB", "512B". */
-export function formatBytes(bytes: number): string {
+/**
+ * Human-readable bytes in binary units, as Docker prints them: "32MiB", "1.5GiB", "512B"; with `separator`
+ * " ": "32 MiB".
+ */
+export function formatBytes(bytes: number, separator = ""): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
   let value = bytes;
   let i = 0;
@@ -91,7 +94,7 @@ export function formatBytes(bytes: number): string {
     i++;
   }
   const text = Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/\.?0+$/, "");
-  return text + units[i];
+  return text + separator + units[i];
 }
 
 /**

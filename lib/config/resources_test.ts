@@ -45,6 +45,7 @@ Deno.test("formatBytes and CPU lists", () => {
   equal(formatBytes(32 * MiB), "32MiB");
   equal(formatBytes(1536 * MiB), "1.5GiB");
   equal(formatBytes(512), "512B");
+  equal(formatBytes(32 * MiB, " "), "32 MiB");
   deepEqual(parseCpuList("0-2,4"), [0, 1, 2, 4]);
   deepEqual(parseCpuList("3,1,1\n"), [1, 3]);
   equal(parseCpuList("2-1"), null);

@@ -72,7 +72,7 @@ export class Container {
 
   async #reap(): Promise<ExitResult> {
     const exitCode = exitCodeOf(await waitPid(this.process.pid));
-    await withLock(
+    withLock(
       this.paths,
       () => finishContainer(this.paths, this.id, { exitCode, finishedAt: new Date() }),
     );
@@ -129,7 +129,7 @@ function monitorOptions(paths: StatePaths, config: ContainerConfig): MonitorOpti
 /** Creates the container's record (config, /etc files) without starting it; the name is checked under the lock. */
 export async function createContainer(paths: StatePaths, options: RunOptions): Promise<ContainerConfig> {
   const id = newId();
-  const config = await withLock(paths, () => {
+  const config = withLock(paths, () => {
     removeIncomplete(paths);
     const name = options.name ?? newName(new Set(takenNames(paths).keys()));
     const config = configFor(paths, options, id, name);
@@ -184,7 +184,7 @@ export async function startContainer(paths: StatePaths, options: RunOptions): Pr
   try {
     return await startCreated(paths, config, options.detach);
   } catch (e) {
-    removeRecord(paths, config.id);
+    withLock(paths, () => removeRecord(paths, config.id));
     throw e;
   }
 }

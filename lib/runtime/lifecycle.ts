@@ -68,12 +68,12 @@ export async function removeContainer(
     killPid(record.state.pid, SIGKILL);
     await waitForExit(paths, record.config.id);
   }
-  await withLock(paths, () => removeRecord(paths, record.config.id));
+  withLock(paths, () => removeRecord(paths, record.config.id));
 }
 
 /** Records that a user stopped the container, so that its restart policy leaves it stopped. */
 async function markManualStop(paths: StatePaths, record: ContainerRecord): Promise<void> {
-  await withLock(paths, () => {
+  withLock(paths, () => {
     const current = readRecord(paths, record.config.id);
     writeState(paths, record.config.id, { ...current.state, manualStop: true });
   });

@@ -6,8 +6,8 @@
 import { exitCodeFromStatus, readExitSync } from "../logs/exit.ts";
 import { isSameProcess } from "../state/liveness.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
-import { type ContainerRecord, listRecords, readRecord } from "../state/store.ts";
-import { exitCodeOf, type ExitResult, finishContainer } from "./container.ts";
+import { type ContainerRecord, listRecords, readRecord, withLock } from "../state/store.ts";
+import { type ExitResult, finishContainer } from "./container.ts";
 
 /** The exit the monitor recorded, or null while there is none. */
 export function readExitRecord(dir: string): { finishedAt: Date; exitCode: number | null } | null {
@@ -20,7 +20,10 @@ export function refresh(paths: StatePaths, record: ContainerRecord): ContainerRe
   if (record.state.status !== "running") return record;
   const exit = readExitRecord(containerDir(paths, record.config.id));
   if (exit === null && isSameProcess(record.state.pid, record.state.pidStartTime)) return record;
-  finishContainer(paths, record.config.id, exit ?? { exitCode: null, finishedAt: new Date() });
+  withLock(
+    paths,
+    () => finishContainer(paths, record.config.id, exit ?? { exitCode: null, finishedAt: new Date() }),
+  );
   try {
     return readRecord(paths, record.config.id);
   } catch (e) {

@@ -6,7 +6,7 @@
  */
 import { Named, Stack } from "../../ffi/spawn.ts";
 import type { ContainerConfig, Namespace } from "../config/types.ts";
-import { type FsView } from "../rootfs/resolve.ts";
+import type { FsView } from "../rootfs/resolve.ts";
 import { CLONE, CLONE_VM, SIGCHLD } from "./linux.ts";
 import { type ChildPlan, execSteps, processSteps, stdioSteps, type Step, type Wiring } from "./plan.ts";
 

@@ -53,12 +53,12 @@ export interface ContainerRecord {
 // The state files are small and each command touches a few of them: synchronous calls are faster here than
 // a round trip through the runtime's thread pool.
 
-/** Runs `fn` holding the exclusive state lock. */
-export async function withLock<T>(paths: StatePaths, fn: () => T | Promise<T>): Promise<T> {
+/** Runs `fn` holding the exclusive state lock (synchronous: nothing else runs while it is held). */
+export function withLock<T>(paths: StatePaths, fn: () => T): T {
   Deno.mkdirSync(containersDir(paths), { recursive: true, mode: 0o700 });
   using file = Deno.openSync(lockFile(paths), { create: true, write: true, mode: 0o600 });
   file.lockSync(true);
-  return await fn();
+  return fn();
 }
 
 /** Writes `data` to `path` atomically. */
@@ -140,10 +140,15 @@ export function readRecord(paths: StatePaths, id: string): ContainerRecord {
 }
 
 export function removeRecord(paths: StatePaths, id: string): void {
-  try {
-    Deno.removeSync(containerDir(paths, id), { recursive: true });
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  // A monitor that is being killed may still add a file while the directory goes: try again.
+  for (let attempt = 0;; attempt++) {
+    try {
+      Deno.removeSync(containerDir(paths, id), { recursive: true });
+      return;
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return;
+      if (attempt >= 20 || !(e instanceof Error && /not empty/i.test(e.message))) throw e;
+    }
   }
 }
 

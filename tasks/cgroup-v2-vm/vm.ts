@@ -7,12 +7,17 @@
  *   deno run -A tasks/cgroup-v2-vm/vm.ts          # build (cached) and run; exit 0 when every check passed
  *
  * Needs: qemu-system-x86 and cpio (apt), busybox-static, bash, apt-get download access to Debian's kernel
- * (or HUSK_VM_KERNEL=/path/to/vmlinuz). The kernel is cached in .cache/cgroup-v2-vm/ (git-ignored).
+ * (or HUSK_VM_KERNEL=/path/to/vmlinuz). The kernel and the initramfs are cached outside the work tree (CACHE).
  */
 import { dirname, join } from "node:path";
 
 export const PROJECT = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
-export const CACHE = `${PROJECT}/.cache/cgroup-v2-vm`;
+/**
+ * Where the kernel and the initramfs are kept between runs: outside the work tree (they are 100 MB of
+ * binaries that must never be committed), in HUSK_VM_CACHE or ~/.cache/husk/cgroup-v2-vm.
+ */
+export const CACHE = Deno.env.get("HUSK_VM_CACHE") ||
+  `${Deno.env.get("XDG_CACHE_HOME") || `${Deno.env.get("HOME") || "/root"}/.cache`}/husk/cgroup-v2-vm`;
 
 /** The project files the guest needs (lib/cgroups has no dependencies beyond these). */
 const SOURCES = [
@@ -93,12 +98,27 @@ export function kernel(): string {
   Deno.mkdirSync(CACHE, { recursive: true });
   const cached = [...Deno.readDirSync(CACHE)].find((e) => e.name.startsWith("vmlinuz-"));
   if (cached) return `${CACHE}/${cached.name}`;
-  const depends = run("apt-cache", ["depends", "linux-image-amd64"]);
-  const pkg = /Depends:\s*(linux-image-[0-9][^\s]*)/.exec(depends)?.[1];
-  if (!pkg) throw new Error("apt-cache knows no linux-image-amd64: run apt-get update first");
+  const kernelPackage = () => {
+    try {
+      return /Depends:\s*(linux-image-[0-9][^\s]*)/.exec(run("apt-cache", ["depends", "linux-image-amd64"]))
+        ?.[1];
+    } catch {
+      return undefined;
+    }
+  };
+  let pkg = kernelPackage();
   const tmp = Deno.makeTempDirSync({ dir: CACHE, prefix: ".kernel-" });
   try {
-    run("apt-get", ["download", "-q", pkg], { cwd: tmp });
+    try {
+      if (!pkg) throw new Error("apt-cache knows no linux-image-amd64");
+      run("apt-get", ["download", "-q", pkg], { cwd: tmp });
+    } catch {
+      // Missing or stale package lists (the kernel's version moved on): refresh them once and retry.
+      run("apt-get", ["update", "-qq"]);
+      pkg = kernelPackage();
+      if (!pkg) throw new Error("apt-cache knows no linux-image-amd64 even after apt-get update");
+      run("apt-get", ["download", "-q", pkg], { cwd: tmp });
+    }
     const deb = [...Deno.readDirSync(tmp)].find((e) => e.name.endsWith(".deb"))!.name;
     run("sh", ["-c", `dpkg-deb --fsys-tarfile "${deb}" | tar -xf - --wildcards './boot/vmlinuz-*'`], {
       cwd: tmp,
