@@ -127,7 +127,7 @@ function monitorOptions(paths: StatePaths, config: ContainerConfig): MonitorOpti
 }
 
 /** Creates the container's record (config, /etc files) without starting it; the name is checked under the lock. */
-export async function createContainer(paths: StatePaths, options: RunOptions): Promise<ContainerConfig> {
+export function createContainer(paths: StatePaths, options: RunOptions): ContainerConfig {
   const id = newId();
   const config = withLock(paths, () => {
     removeIncomplete(paths);
@@ -180,7 +180,7 @@ export async function startCreated(
 
 /** Creates the container's record and starts its process; on failure nothing is left behind. */
 export async function startContainer(paths: StatePaths, options: RunOptions): Promise<Container> {
-  const config = await createContainer(paths, options);
+  const config = createContainer(paths, options);
   try {
     return await startCreated(paths, config, options.detach);
   } catch (e) {

@@ -37,7 +37,7 @@ export async function stopContainer(
   timeoutSeconds = 10,
 ): Promise<void> {
   if (!isRunning(record)) return;
-  await markManualStop(paths, record);
+  markManualStop(paths, record);
   killPid(record.state.pid, SIGTERM);
   const exited = waitForExit(paths, record.config.id);
   const deadline = new Promise<"timeout">((resolve) => {
@@ -64,7 +64,7 @@ export async function removeContainer(
         }: it is running; stop it first, or use rm -f to kill and remove it`,
       );
     }
-    await markManualStop(paths, record);
+    markManualStop(paths, record);
     killPid(record.state.pid, SIGKILL);
     await waitForExit(paths, record.config.id);
   }
@@ -72,7 +72,7 @@ export async function removeContainer(
 }
 
 /** Records that a user stopped the container, so that its restart policy leaves it stopped. */
-async function markManualStop(paths: StatePaths, record: ContainerRecord): Promise<void> {
+function markManualStop(paths: StatePaths, record: ContainerRecord): void {
   withLock(paths, () => {
     const current = readRecord(paths, record.config.id);
     writeState(paths, record.config.id, { ...current.state, manualStop: true });
