@@ -31,7 +31,7 @@ export const exec: CommandModule = {
       throw new InvalidInputError("-d with -i or -t is not supported");
     }
     const record = findContainer(paths, ref);
-    const process = await execInContainer(record, {
+    const process = await execInContainer(paths, record, {
       command,
       env: (values.env as string[] | undefined) ?? [],
       workdir: values.workdir as string | undefined,

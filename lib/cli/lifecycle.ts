@@ -12,6 +12,7 @@ import {
   stopContainer,
 } from "../runtime/lifecycle.ts";
 import { finishContainer } from "../runtime/container.ts";
+import { collectStaleCgroups, releaseCgroup } from "../runtime/cgroups.ts";
 import { currentRecords, readExitRecord, waitForExit } from "../runtime/status.ts";
 import { SIGNALS } from "../spawn/linux.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
@@ -74,11 +75,14 @@ export const rm: CommandModule = {
   usage: "husk rm [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Remove containers.",
   flags: [{ name: "force", short: "f", help: "kill and remove running containers" }],
-  main: (paths, values, rest) =>
-    forEachRef(needRefs(rest, "rm"), async (ref) => {
+  main: async (paths, values, rest) => {
+    const code = await forEachRef(needRefs(rest, "rm"), async (ref) => {
       await removeContainer(paths, findContainer(paths, ref), values.force === true);
       console.log(ref);
-    }, report),
+    }, report);
+    await collectStaleCgroups(paths);
+    return code;
+  },
 };
 
 export const wait: CommandModule = {
@@ -125,6 +129,7 @@ export const prune: CommandModule = {
   main: async (paths: StatePaths, _values: FlagValues) => {
     const stopped = currentRecords(paths).filter((r) => r.state.status !== "running");
     for (const record of stopped) await removeContainer(paths, record, false);
+    await collectStaleCgroups(paths);
     if (stopped.length > 0) {
       console.log(["Deleted Containers:", ...stopped.map((r) => r.config.id)].join("\n"));
     }
@@ -150,7 +155,8 @@ export const cleanup: CommandModule = {
     let record;
     try {
       if (!current()) return 0;
-      withLock(paths, () => current() && finishContainer(paths, id, exit));
+      const { oomKilled } = await releaseCgroup(paths, id);
+      withLock(paths, () => current() && finishContainer(paths, id, { ...exit, oomKilled }));
       record = readRecord(paths, id);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return 0; // --rm, or removed meanwhile

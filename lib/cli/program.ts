@@ -29,6 +29,8 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "Wait for containers to stop; print exit codes",
     load: async () => (await lifecycle()).wait,
   },
+  stats: { summary: "Show containers' resource use", load: async () => (await import("./stats.ts")).stats },
+  update: { summary: "Change containers' limits", load: async () => (await import("./stats.ts")).update },
   rm: { summary: "Remove containers", load: async () => (await lifecycle()).rm },
   prune: { summary: "Remove all stopped containers", load: async () => (await lifecycle()).prune },
   cleanup: { summary: "", load: async () => (await lifecycle()).cleanup, hidden: true },

@@ -1,6 +1,7 @@
 /** `husk ps` and `husk inspect`: what containers there are, with Docker's columns and JSON shapes. */
 import type { ContainerConfig } from "../config/types.ts";
 import { currentRecords } from "../runtime/status.ts";
+import { collectStaleCgroups } from "../runtime/cgroups.ts";
 import type { ContainerRecord } from "../state/store.ts";
 import type { CommandModule } from "./command.ts";
 import { findContainer, forEachRef } from "./containers.ts";
@@ -47,7 +48,8 @@ export const ps: CommandModule = {
     { name: "no-trunc", help: "do not truncate IDs and commands" },
     { name: "format", value: "json|table", help: "output format (json: one object per line)" },
   ],
-  main: (paths, values) => {
+  main: async (paths, values) => {
+    await collectStaleCgroups(paths);
     const format = (values.format as string | undefined) ?? "table";
     if (format !== "json" && format !== "table") {
       throw new InvalidInputError(`unknown --format "${format}": use json or table`);
@@ -76,7 +78,7 @@ export const ps: CommandModule = {
         ]),
       ));
     }
-    return Promise.resolve(0);
+    return 0;
   },
 };
 

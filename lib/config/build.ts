@@ -3,6 +3,7 @@ import { InvalidInputError } from "../errors.ts";
 import { DEFAULT_NAMESPACES, defaultDevices, defaultMounts } from "./defaults.ts";
 import { buildEnv, parseEnvEntry, parseEnvFile } from "./env.ts";
 import type { RunOptions } from "./options.ts";
+import { type HostFacts, parseResources } from "./resources.ts";
 import type { ContainerConfig, Mount, RestartPolicy } from "./types.ts";
 import { parseUser } from "./user.ts";
 import { normalize, parseTmpfs, parseVolume } from "./volume.ts";
@@ -20,6 +21,8 @@ export interface BuildContext {
   etcDir: string;
   /** The static init binary for --init (tini), when the host has one. */
   initBinary: string | null;
+  /** What limits are checked against (the host's CPUs). */
+  host: HostFacts;
   now: Date;
 }
 
@@ -86,6 +89,7 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
     autoRemove: options.rm,
     log: { maxSize: options.logMaxSize ?? DEFAULT_LOG_MAX_SIZE },
     restartPolicy,
+    resources: parseResources(options.resources, ctx.host),
   };
 }
 

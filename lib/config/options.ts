@@ -1,3 +1,5 @@
+import type { ResourceFlags } from "./resources.ts";
+
 /** The options of `husk run`, as parsed from the command line (one struct per subcommand). */
 export interface RunOptions {
   /** The root filesystem directory; the default rootfs when absent. */
@@ -26,6 +28,8 @@ export interface RunOptions {
   restart?: string;
   /** Bytes per log file before rotation (one rotated file is kept). */
   logMaxSize?: number;
+  /** -m, --memory-swap, --cpus, --cpu-shares, --cpuset-cpus, --pids-limit, as typed. */
+  resources: ResourceFlags;
   command: string[];
 }
 
@@ -40,6 +44,7 @@ export function defaultRunOptions(): RunOptions {
     tty: false,
     noPivot: false,
     detach: false,
+    resources: {},
     init: false,
     command: [],
   };

@@ -3,6 +3,8 @@
  * the container, computed from the command line before anything touches the system.
  */
 
+import type { Resources } from "./resources.ts";
+
 export type Namespace = "uts" | "pid" | "mount" | "ipc" | "network" | "cgroup" | "user";
 
 /** An OCI mount: options are the mount(8)-style strings ("bind", "ro", "nosuid", "mode=755", ...). */
@@ -57,6 +59,8 @@ export interface ContainerConfig {
   autoRemove: boolean;
   /** Detached containers' logs: bytes per file before rotation (one rotated file is kept). */
   log: { maxSize: number };
+  /** Cgroup limits (memory, CPU, pids), in OCI's units. */
+  resources: Resources;
   /** What happens when a detached container exits (a `stop` or `rm -f` is never followed by a restart). */
   restartPolicy: RestartPolicy;
 }

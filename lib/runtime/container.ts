@@ -7,6 +7,8 @@ import { buildConfig, hostsFile } from "../config/build.ts";
 import type { RunOptions } from "../config/options.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { InvalidInputError } from "../errors.ts";
+import { readHostFacts } from "../config/resources.ts";
+import { createContainerCgroup, releaseCgroup } from "./cgroups.ts";
 import { hostFs } from "../rootfs/resolve.ts";
 import type { ChildPlan } from "../spawn/plan.ts";
 import { isValidName, newId, newName } from "../state/ids.ts";
@@ -14,6 +16,7 @@ import { processStartTime } from "../state/liveness.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import {
   type ContainerRecord,
+  createdState,
   createRecord,
   readRecord,
   removeIncomplete,
@@ -30,6 +33,8 @@ import { waitForExit } from "./status.ts";
 export interface ExitResult {
   /** Docker's convention: the command's own code, or 128 + the signal that killed it; null when unknown. */
   exitCode: number | null;
+  /** The kernel killed it for memory (its cgroup's OOM counter). */
+  oomKilled: boolean;
 }
 
 export function exitCodeOf(status: WaitStatus): number {
@@ -72,11 +77,10 @@ export class Container {
 
   async #reap(): Promise<ExitResult> {
     const exitCode = exitCodeOf(await waitPid(this.process.pid));
-    withLock(
-      this.paths,
-      () => finishContainer(this.paths, this.id, { exitCode, finishedAt: new Date() }),
-    );
-    return { exitCode };
+    const finishedAt = new Date();
+    const { oomKilled } = await releaseCgroup(this.paths, this.id);
+    withLock(this.paths, () => finishContainer(this.paths, this.id, { exitCode, finishedAt, oomKilled }));
+    return { exitCode, oomKilled };
   }
 }
 
@@ -112,6 +116,7 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
     },
     etcDir: containerDir(paths, id),
     initBinary: INIT_BINARIES.find((path) => hostFs.stat(path) === "file") ?? null,
+    host: readHostFacts(),
     now: new Date(),
   });
 }
@@ -158,10 +163,20 @@ export async function startCreated(
   // A restart begins a new exit record; the old one would make the new run look finished.
   for (const stale of ["exit", "exit.tmp"]) removeIfPresent(`${dir}/${stale}`);
   if (detach) installedMonitor(paths);
-  const process = await startContainerProcess(
-    config,
-    detach ? { detached: monitorOptions(paths, config) } : {},
-  );
+  // "created" again before the cgroup exists: a collection of stale cgroups counts this one as live.
+  withLock(paths, () => writeState(paths, config.id, { ...createdState(), restartCount }));
+  const cgroup = createContainerCgroup(paths, config.id, config.resources);
+  let process: ContainerProcess;
+  try {
+    process = await startContainerProcess(config, {
+      // The process joins its cgroup before it is released, so nothing it runs escapes the limits.
+      prepare: (pid) => cgroup.join(pid),
+      detached: detach ? monitorOptions(paths, config) : undefined,
+    });
+  } catch (e) {
+    await cgroup.destroy();
+    throw e;
+  }
   writeState(paths, config.id, {
     status: "running",
     pid: process.pid,
@@ -193,7 +208,7 @@ export async function startContainer(paths: StatePaths, options: RunOptions): Pr
 export function finishContainer(
   paths: StatePaths,
   id: string,
-  exit: { exitCode: number | null; finishedAt: Date },
+  exit: { exitCode: number | null; finishedAt: Date; oomKilled?: boolean },
 ): void {
   let record: ContainerRecord;
   try {
@@ -212,6 +227,7 @@ export function finishContainer(
     status: "exited",
     finishedAt: exit.finishedAt.toISOString(),
     exitCode: exit.exitCode,
+    oomKilled: exit.oomKilled ?? false,
   });
 }
 

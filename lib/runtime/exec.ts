@@ -5,6 +5,8 @@ import type { ContainerConfig } from "../config/types.ts";
 import { parseUser } from "../config/user.ts";
 import { InvalidInputError, StateError } from "../errors.ts";
 import type { ContainerRecord } from "../state/store.ts";
+import type { StatePaths } from "../state/paths.ts";
+import { openContainerCgroup } from "./cgroups.ts";
 import { exitCodeOf } from "./container.ts";
 import { isRunning } from "./lifecycle.ts";
 import { type ContainerProcess, startExecProcess } from "./process.ts";
@@ -47,13 +49,18 @@ export function execConfig(container: ContainerConfig, options: ExecOptions): Co
 }
 
 export async function execInContainer(
+  paths: StatePaths,
   record: ContainerRecord,
   options: ExecOptions,
 ): Promise<ContainerProcess> {
   if (!isRunning(record)) {
     throw new StateError(`container ${record.config.id.slice(0, 12)} is not running: start it before exec`);
   }
-  return await startExecProcess(execConfig(record.config, options), record.state.pid);
+  // The new process joins the container's cgroup before it runs anything, as the first process did.
+  const cgroup = openContainerCgroup(paths, record.config.id);
+  return await startExecProcess(execConfig(record.config, options), record.state.pid, {
+    prepare: (pid) => cgroup?.join(pid),
+  });
 }
 
 /** Waits for an exec'd process; Docker's exit code. */

@@ -50,8 +50,10 @@ export async function waitForExit(paths: StatePaths, id: string): Promise<ExitRe
       if (!(e instanceof Deno.errors.NotFound)) throw e;
       record = null;
     }
-    if (record === null) return { exitCode: exit?.exitCode ?? null };
-    if (record.state.status !== "running") return { exitCode: record.state.exitCode };
+    if (record === null) return { exitCode: exit?.exitCode ?? null, oomKilled: false };
+    if (record.state.status !== "running") {
+      return { exitCode: record.state.exitCode, oomKilled: record.state.oomKilled };
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -61,6 +61,14 @@ export function withLock<T>(paths: StatePaths, fn: () => T): T {
   return fn();
 }
 
+/** Like withLock, for work that must wait while holding it (killing a stale cgroup's processes). */
+export async function withLockAsync<T>(paths: StatePaths, fn: () => Promise<T>): Promise<T> {
+  Deno.mkdirSync(containersDir(paths), { recursive: true, mode: 0o700 });
+  using file = Deno.openSync(lockFile(paths), { create: true, write: true, mode: 0o600 });
+  file.lockSync(true);
+  return await fn();
+}
+
 /** Writes `data` to `path` atomically. */
 export function writeAtomic(path: string, data: string): void {
   const tmp = `${path}.tmp-${crypto.randomUUID()}`;

@@ -1,0 +1,46 @@
+/**
+ * A container's cgroup over its life: created before the process exists, joined before it runs anything,
+ * read for the OOM verdict when it ends, then destroyed; and stale ones (husk was killed) collected.
+ */
+import { type CgroupOptions, createCgroup, openCgroup, removeStaleCgroups } from "../cgroups/mod.ts";
+import type { Resources } from "../config/resources.ts";
+import { DEFAULT_ROOT, type StatePaths } from "../state/paths.ts";
+import { listRecords, withLockAsync } from "../state/store.ts";
+
+/**
+ * husk's parent cgroup for a state root: `husk` for the default root, `husk/root-<hash>` for another, so
+ * that separate roots (tests, users) never collect each other's cgroups.
+ */
+export function cgroupOptions(paths: StatePaths): CgroupOptions {
+  if (paths.root === DEFAULT_ROOT) return { parent: "husk" };
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(paths.root)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return { parent: `husk/root-${hash.toString(16).padStart(8, "0")}` };
+}
+
+export function createContainerCgroup(paths: StatePaths, id: string, resources: Resources) {
+  return createCgroup(id, resources, cgroupOptions(paths));
+}
+
+export function openContainerCgroup(paths: StatePaths, id: string) {
+  return openCgroup(id, cgroupOptions(paths));
+}
+
+/** After the container ended: whether the kernel killed it for memory; then its cgroup is removed. */
+export async function releaseCgroup(paths: StatePaths, id: string): Promise<{ oomKilled: boolean }> {
+  const cgroup = openContainerCgroup(paths, id);
+  if (!cgroup) return { oomKilled: false };
+  const oomKilled = cgroup.oomKilled();
+  await cgroup.destroy();
+  return { oomKilled };
+}
+
+/** Removes the cgroups of containers that are gone or exited (husk was killed before it could). */
+export async function collectStaleCgroups(paths: StatePaths): Promise<void> {
+  await withLockAsync(paths, async () => {
+    const live = new Set(
+      listRecords(paths).filter((r) => r.state.status !== "exited").map((r) => r.config.id),
+    );
+    await removeStaleCgroups(live, cgroupOptions(paths));
+  });
+}
