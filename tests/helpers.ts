@@ -3,6 +3,8 @@
  * state root, and check that nothing is left behind (state, mounts, processes).
  */
 import { deepEqual, equal } from "node:assert/strict";
+import { cgroupOptions } from "../lib/runtime/cgroups.ts";
+import { statePaths } from "../lib/state/paths.ts";
 
 export const PROJECT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const MAIN = `${PROJECT}/main.ts`;
@@ -89,8 +91,41 @@ export async function withRoot(fn: (root: string) => Promise<void>, opts: { keep
     if (!opts.keepRecords) deepEqual(containers(root), [], "container records left behind");
     deepEqual(hostMountsUnder(ROOTFS, root), [], "mounts left behind on the host");
     await waitFor(() => processesInRootfs().length === 0, "container processes left behind");
+    if (!opts.keepRecords) deepEqual(containerCgroups(root), [], "container cgroups left behind");
+    removeRootCgroups(root);
   } finally {
     await Deno.remove(root, { recursive: true });
+  }
+}
+
+/** husk's per-root parent cgroup in every v1 hierarchy and in the v2 one (those that exist). */
+function rootCgroupDirs(root: string): string[] {
+  const parent = cgroupOptions(statePaths(root)).parent!;
+  const mounts = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
+    .filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(" ")[4]);
+  return mounts.map((m) => `${m}/${parent}`).filter((d) => {
+    try {
+      return Deno.statSync(d).isDirectory;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** The containers' cgroups still under this root's parent cgroup. */
+export function containerCgroups(root: string): string[] {
+  return rootCgroupDirs(root).flatMap((d) =>
+    [...Deno.readDirSync(d)].filter((e) => e.isDirectory).map((e) => `${d}/${e.name}`)
+  );
+}
+
+/** The test's own parent cgroups (empty by now): removed, as the test made them. */
+function removeRootCgroups(root: string): void {
+  for (const dir of rootCgroupDirs(root)) {
+    for (const child of [...Deno.readDirSync(dir)].filter((e) => e.isDirectory)) {
+      Deno.removeSync(`${dir}/${child.name}`);
+    }
+    Deno.removeSync(dir);
   }
 }
 
@@ -108,6 +143,18 @@ export function onlyState(root: string): { status: string; pid: number; exitCode
   const ids = containers(root);
   equal(ids.length, 1, `expected one container, found ${ids.length}`);
   return JSON.parse(Deno.readTextFileSync(`${root}/containers/${ids[0]}/state.json`));
+}
+
+/** The only container's state once husk has recorded it as running (its output can come first). */
+export async function runningState(root: string): Promise<{ status: string; pid: number }> {
+  await waitFor(() => {
+    try {
+      return onlyState(root).status === "running";
+    } catch {
+      return false;
+    }
+  }, "the container is recorded as running");
+  return onlyState(root);
 }
 
 /** Reads lines from a child's stdout until one matches. */

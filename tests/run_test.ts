@@ -3,7 +3,17 @@
  * Every test uses a throwaway state root and checks that no record, mount or process is left behind.
  */
 import { deepEqual, equal, match, notEqual, ok } from "node:assert/strict";
-import { husk, onlyState, PROJECT, readUntil, ROOTFS, spawnHusk, waitFor, withRoot } from "./helpers.ts";
+import {
+  husk,
+  onlyState,
+  PROJECT,
+  readUntil,
+  ROOTFS,
+  runningState,
+  spawnHusk,
+  waitFor,
+  withRoot,
+} from "./helpers.ts";
 
 const run = (root: string, args: string[], options = {}) => husk(root, ["run", "--rm", ...args], options);
 
@@ -227,7 +237,7 @@ Deno.test("exit code 128+N when the container is killed by signal N (137 for SIG
   withRoot(async (root) => {
     const child = spawnHusk(root, ["run", "--rm", "sh", "-c", "echo ready; exec sleep 60"]);
     await readUntil(child.stdout, /ready/);
-    const pid = onlyState(root).pid;
+    const pid = (await runningState(root)).pid;
     Deno.kill(pid, "SIGKILL");
     equal((await child.status).code, 137);
     await child.stderr.cancel();
@@ -254,7 +264,7 @@ Deno.test("if husk is killed, the container dies with it", () =>
   withRoot(async (root) => {
     const child = spawnHusk(root, ["run", "sh", "-c", "echo ready; exec sleep 60"]);
     await readUntil(child.stdout, /ready/);
-    const pid = onlyState(root).pid;
+    const pid = (await runningState(root)).pid;
     child.kill("SIGKILL");
     await child.status;
     await child.stderr.cancel();

@@ -25,7 +25,8 @@ export interface Parsed {
 }
 
 /** Parses `argv` for `flags` up to the first positional argument (or `--`). */
-export function parseFlags(argv: readonly string[], flags: readonly Flag[], where: string): Parsed {
+export function parseFlags(args: readonly string[], flags: readonly Flag[], where: string): Parsed {
+  const argv = attachNegativeValues(args, flags);
   const options = Object.fromEntries(flags.map((f) => [f.name, {
     type: f.value === undefined ? "boolean" as const : "string" as const,
     ...(f.short ? { short: f.short } : {}),
@@ -53,6 +54,29 @@ export function parseFlags(argv: readonly string[], flags: readonly Flag[], wher
   } catch (e) {
     throw new InvalidInputError(`${flagError(e as Error)} (see 'husk ${where} --help')`);
   }
+}
+
+/**
+ * `--pids-limit -1` as Docker reads it: a flag that takes a value takes the next argument even when it is a
+ * negative number, which parseArgs would take for a flag. Stops at the first positional argument.
+ */
+function attachNegativeValues(argv: readonly string[], flags: readonly Flag[]): string[] {
+  const takesValue = new Set(
+    flags.filter((f) => f.value !== undefined).flatMap((
+      f,
+    ) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])]),
+  );
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (takesValue.has(arg) && /^-\d/.test(argv[i + 1] ?? "")) {
+      out.push(`${arg}=${argv[++i]}`.replace(/^(-\w)=/, "$1"));
+      continue;
+    }
+    out.push(arg);
+    if (!arg.startsWith("-") || arg === "--") return [...out, ...argv.slice(i + 1)];
+  }
+  return out;
 }
 
 /** parseArgs' long messages, as Docker's short ones. */

@@ -6,6 +6,7 @@ import { type CgroupOptions, createCgroup, openCgroup, removeStaleCgroups } from
 import type { Resources } from "../config/resources.ts";
 import { DEFAULT_ROOT, type StatePaths } from "../state/paths.ts";
 import { listRecords, withLockAsync } from "../state/store.ts";
+import { currentRecords } from "./status.ts";
 
 /**
  * husk's parent cgroup for a state root: `husk` for the default root, `husk/root-<hash>` for another, so
@@ -37,6 +38,8 @@ export async function releaseCgroup(paths: StatePaths, id: string): Promise<{ oo
 
 /** Removes the cgroups of containers that are gone or exited (husk was killed before it could). */
 export async function collectStaleCgroups(paths: StatePaths): Promise<void> {
+  // Records first brought up to date (a container whose husk was killed becomes "exited"), outside the lock.
+  currentRecords(paths);
   await withLockAsync(paths, async () => {
     const live = new Set(
       listRecords(paths).filter((r) => r.state.status !== "exited").map((r) => r.config.id),
