@@ -16,7 +16,7 @@ import { collectStaleCgroups, releaseCgroup } from "../runtime/cgroups.ts";
 import { currentRecords, readExitRecord, waitForExit } from "../runtime/status.ts";
 import { SIGNALS } from "../spawn/linux.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
-import { readRecord, withLock } from "../state/store.ts";
+import { readRecord, withLockAsync } from "../state/store.ts";
 import type { CommandModule } from "./command.ts";
 import { findContainer, forEachRef } from "./containers.ts";
 import type { FlagValues } from "./flags.ts";
@@ -154,14 +154,18 @@ export const cleanup: CommandModule = {
     const current = () => readRecord(paths, id).state.monitorPid === Deno.pid;
     let record;
     try {
-      if (!current()) return 0;
-      const { oomKilled } = await releaseCgroup(paths, id);
-      withLock(paths, () => current() && finishContainer(paths, id, { ...exit, oomKilled }));
-      record = readRecord(paths, id);
+      // Under the lock: a restart creates the next run's cgroup, of the same name, under it too.
+      record = await withLockAsync(paths, async () => {
+        if (!current()) return null;
+        const { oomKilled } = await releaseCgroup(paths, id);
+        finishContainer(paths, id, { ...exit, oomKilled });
+        return readRecord(paths, id);
+      });
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return 0; // --rm, or removed meanwhile
       throw e;
     }
+    if (record === null) return 0;
     if (shouldRestart(record)) {
       await new Promise((r) => setTimeout(r, restartDelay(record.state.restartCount)));
       // A stop or rm during the delay wins.

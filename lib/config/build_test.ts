@@ -28,6 +28,7 @@ function context(overrides: Partial<BuildContext> = {}): BuildContext {
     },
     etcDir: "/var/lib/husk/containers/abc",
     initBinary: null,
+    host: { cpus: [0, 1] },
     now: NOW,
     ...overrides,
   };

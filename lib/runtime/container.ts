@@ -23,6 +23,7 @@ import {
   removeRecord,
   takenNames,
   withLock,
+  withLockAsync,
   writeState,
 } from "../state/store.ts";
 import { exitCommand, installedMonitor, monitorEnv, monitorPath } from "./monitor.ts";
@@ -164,8 +165,12 @@ export async function startCreated(
   for (const stale of ["exit", "exit.tmp"]) removeIfPresent(`${dir}/${stale}`);
   if (detach) installedMonitor(paths);
   // "created" again before the cgroup exists: a collection of stale cgroups counts this one as live.
-  withLock(paths, () => writeState(paths, config.id, { ...createdState(), restartCount }));
-  const cgroup = createContainerCgroup(paths, config.id, config.resources);
+  const cgroup = await withLockAsync(paths, async () => {
+    writeState(paths, config.id, { ...createdState(), restartCount });
+    // A previous run's cgroup, which its monitor's exit command has not released yet (a restart).
+    await releaseCgroup(paths, config.id);
+    return createContainerCgroup(paths, config.id, config.resources);
+  });
   let process: ContainerProcess;
   try {
     process = await startContainerProcess(config, {

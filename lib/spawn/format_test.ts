@@ -112,6 +112,7 @@ Deno.test("formatPlan: a real plan prints every step once, in order", () => {
     readEnvFile: () => "",
     etcDir: "/etc-dir",
     initBinary: null,
+    host: { cpus: [0, 1] },
     now: new Date(0),
   });
   const plan = planChild(config, {

@@ -124,6 +124,7 @@ function config(o: Partial<RunOptions> = {}): ContainerConfig {
     readEnvFile: () => "",
     etcDir: ETC,
     initBinary: null,
+    host: { cpus: [0, 1] },
     now: new Date(0),
   });
 }

@@ -8,9 +8,9 @@ export function processStartTime(pid: number): number | null {
   if (!(pid > 0)) return null;
   try {
     return parseStartTime(Deno.readTextFileSync(`/proc/${pid}/stat`));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
+  } catch {
+    // Gone: ENOENT, or ESRCH while it exits.
+    return null;
   }
 }
 
