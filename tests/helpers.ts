@@ -129,6 +129,16 @@ function removeRootCgroups(root: string): void {
   }
 }
 
+/** Whether process `pid` exists (a zombie counts). */
+export function isAlive(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Polls `check` every 10 ms for up to `ms`; fails with `what` when it never holds. */
 export async function waitFor(check: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;

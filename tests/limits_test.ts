@@ -4,7 +4,16 @@
  * kernel's own counters from the host, and in what husk reports.
  */
 import { equal, match, ok } from "node:assert/strict";
-import { containerCgroups, husk, readUntil, runningState, spawnHusk, waitFor, withRoot } from "./helpers.ts";
+import {
+  containerCgroups,
+  husk,
+  isAlive,
+  readUntil,
+  runningState,
+  spawnHusk,
+  waitFor,
+  withRoot,
+} from "./helpers.ts";
 
 /** The file `file` of the only container's cgroup in the hierarchy holding `controller`. */
 function cgroupFile(root: string, controller: string, file: string): string {
@@ -120,14 +129,7 @@ Deno.test("if husk is SIGKILLed, the next command removes the container's cgroup
     child.kill("SIGKILL");
     await child.status;
     await child.stderr.cancel();
-    await waitFor(() => {
-      try {
-        Deno.statSync(`/proc/${pid}`);
-        return false;
-      } catch {
-        return true;
-      }
-    }, "the container died with husk");
+    await waitFor(() => !isAlive(pid), "the container died with husk");
     match((await husk(root, ["ps", "-a"])).stdout, /Exited \(unknown\)/);
     equal(containerCgroups(root).length, 0, "ps collected the stale cgroup");
     await husk(root, ["rm", "-f", onlyStateId(root)]);

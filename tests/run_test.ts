@@ -5,6 +5,7 @@
 import { deepEqual, equal, match, notEqual, ok } from "node:assert/strict";
 import {
   husk,
+  isAlive,
   onlyState,
   PROJECT,
   readUntil,
@@ -268,14 +269,7 @@ Deno.test("if husk is killed, the container dies with it", () =>
     child.kill("SIGKILL");
     await child.status;
     await child.stderr.cancel();
-    await waitFor(() => {
-      try {
-        Deno.statSync(`/proc/${pid}`);
-        return false;
-      } catch {
-        return true;
-      }
-    }, "the container outlived husk");
+    await waitFor(() => !isAlive(pid), "the container outlived husk");
   }, { keepRecords: true }));
 
 Deno.test("-i passes stdin; without it stdin is /dev/null", () =>

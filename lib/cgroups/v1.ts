@@ -6,7 +6,7 @@
  */
 import type { Resources } from "../config/resources.ts";
 import { CgroupError } from "./fs.ts";
-import type { Features, Write } from "./v2.ts";
+import { type Features, sharedWrites, type Write } from "./v2.ts";
 
 /** v1's "unlimited" as memory.limit_in_bytes reads it back (PAGE_COUNTER_MAX pages): anything from 2^62 up. */
 export const V1_UNLIMITED = 2 ** 62;
@@ -43,16 +43,7 @@ export function v1Writes(r: Resources, features: Features, currentMemory = Infin
       value: String(r.cpuQuota < 0 ? -1 : r.cpuQuota),
     });
   }
-  if (r.cpusetCpus !== undefined) {
-    writes.push({ controller: "cpuset", file: "cpuset.cpus", value: r.cpusetCpus });
-  }
-  if (r.pidsLimit !== undefined) {
-    writes.push({
-      controller: "pids",
-      file: "pids.max",
-      value: r.pidsLimit < 0 ? "max" : String(r.pidsLimit),
-    });
-  }
+  writes.push(...sharedWrites(r));
   return writes;
 }
 

@@ -26,6 +26,22 @@ export const V2_CONTROLLERS: Controller[] = ["memory", "pids", "cpu", "cpuset"];
  * cgroup v1 cpu.shares (2..262144, default 1024) to v2 cpu.weight (1..10000, default 100), as runc and crun
  * convert it: a linear map of the two ranges.
  */
+/** The limits whose files have the same names and formats in v1 and v2 (cpuset.cpus, pids.max). */
+export function sharedWrites(r: Resources): Write[] {
+  const writes: Write[] = [];
+  if (r.cpusetCpus !== undefined) {
+    writes.push({ controller: "cpuset", file: "cpuset.cpus", value: r.cpusetCpus });
+  }
+  if (r.pidsLimit !== undefined) {
+    writes.push({
+      controller: "pids",
+      file: "pids.max",
+      value: r.pidsLimit < 0 ? "max" : String(r.pidsLimit),
+    });
+  }
+  return writes;
+}
+
 export function sharesToWeight(shares: number): number {
   return Math.floor(1 + ((shares - 2) * 9999) / 262142);
 }
@@ -48,16 +64,7 @@ export function v2Writes(r: Resources, features: Features): Write[] {
   if (r.cpuShares !== undefined) {
     writes.push({ controller: "cpu", file: "cpu.weight", value: String(sharesToWeight(r.cpuShares)) });
   }
-  if (r.cpusetCpus !== undefined) {
-    writes.push({ controller: "cpuset", file: "cpuset.cpus", value: r.cpusetCpus });
-  }
-  if (r.pidsLimit !== undefined) {
-    writes.push({
-      controller: "pids",
-      file: "pids.max",
-      value: r.pidsLimit < 0 ? "max" : String(r.pidsLimit),
-    });
-  }
+  writes.push(...sharedWrites(r));
   return writes;
 }
 

@@ -1,7 +1,8 @@
 /** `husk run`: start a container in the foreground, attached to this terminal, and exit with its code. */
 import { defaultRunOptions, type RunOptions } from "../config/options.ts";
 import { ExitCode, InvalidInputError } from "../errors.ts";
-import { DEFAULT_PIDS_LIMIT, formatBytes, parseBytes } from "../config/resources.ts";
+import { formatBytes, parseBytes } from "../config/resources.ts";
+import { RESOURCE_FLAGS, resourceFlags } from "./resources.ts";
 import { collectStaleCgroups } from "../runtime/cgroups.ts";
 import { attachConsole } from "../terminal/console.ts";
 import { type Container, dryRun, startContainer } from "../runtime/container.ts";
@@ -33,16 +34,7 @@ const FLAGS: readonly Flag[] = [
   { name: "detach", short: "d", help: "run in the background and print the container ID" },
   { name: "rm", help: "remove the container when it exits" },
   { name: "init", help: "run an init (tini) as PID 1: it forwards signals and reaps zombies" },
-  { name: "memory", short: "m", value: "BYTES", help: "memory limit (b, k, m, g), at least 6m" },
-  { name: "memory-swap", value: "BYTES", help: "memory plus swap (-1: unlimited swap; default 2x --memory)" },
-  { name: "cpus", value: "N", help: "CPUs the container may use (fractional, e.g. 0.5)" },
-  { name: "cpu-shares", short: "c", value: "N", help: "relative CPU weight (default 1024)" },
-  { name: "cpuset-cpus", value: "LIST", help: "CPUs to run on (0-2,4)" },
-  {
-    name: "pids-limit",
-    value: "N",
-    help: `maximum number of processes (default ${DEFAULT_PIDS_LIMIT}; -1: unlimited)`,
-  },
+  ...RESOURCE_FLAGS,
   {
     name: "log-opt",
     value: "max-size=SIZE",
@@ -109,14 +101,7 @@ export function runOptions(v: FlagValues, command: string[]): RunOptions {
     init: v.init === true,
     restart: text("restart"),
     logMaxSize: logMaxSize(list("log-opt")),
-    resources: {
-      memory: text("memory"),
-      memorySwap: text("memory-swap"),
-      cpus: text("cpus"),
-      cpuShares: text("cpu-shares"),
-      cpusetCpus: text("cpuset-cpus"),
-      pidsLimit: text("pids-limit"),
-    },
+    resources: resourceFlags(v),
     command,
   };
 }

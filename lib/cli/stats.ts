@@ -10,6 +10,7 @@ import { type ContainerRecord, readRecord, withLock, writeAtomic } from "../stat
 import type { CommandModule } from "./command.ts";
 import { findContainer, forEachRef } from "./containers.ts";
 import { renderTable } from "./table.ts";
+import { RESOURCE_FLAGS, resourceFlags } from "./resources.ts";
 
 interface Sample {
   record: ContainerRecord;
@@ -103,25 +104,10 @@ export const stats: CommandModule = {
 export const update: CommandModule = {
   usage: "husk update [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Change the limits of containers.",
-  flags: [
-    { name: "memory", short: "m", value: "BYTES", help: "memory limit" },
-    { name: "memory-swap", value: "BYTES", help: "memory plus swap (-1: unlimited swap)" },
-    { name: "cpus", value: "N", help: "CPUs the container may use" },
-    { name: "cpu-shares", short: "c", value: "N", help: "relative CPU weight" },
-    { name: "cpuset-cpus", value: "LIST", help: "CPUs to run on" },
-    { name: "pids-limit", value: "N", help: "maximum number of processes (-1: unlimited)" },
-  ],
+  flags: RESOURCE_FLAGS,
   main: (paths, values, rest) => {
     if (rest.length === 0) throw new InvalidInputError(`"husk update" requires at least 1 container`);
-    const text = (name: string) => values[name] as string | undefined;
-    const flags = {
-      memory: text("memory"),
-      memorySwap: text("memory-swap"),
-      cpus: text("cpus"),
-      cpuShares: text("cpu-shares"),
-      cpusetCpus: text("cpuset-cpus"),
-      pidsLimit: text("pids-limit"),
-    };
+    const flags = resourceFlags(values);
     return forEachRef(rest, (ref) => {
       const record = findContainer(paths, ref);
       const resources = parseResourceUpdate(flags, readHostFacts(), record.config.resources);

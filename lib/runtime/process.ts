@@ -151,22 +151,13 @@ export async function startContainerProcess(
         [monitorPid, pid] = [Number(pids[0]), Number(pids[1])];
       }
       try {
-        await options.prepare?.(pid);
-        try {
-          writeAll(syncWrite, new Uint8Array([1]));
-        } catch {
-          // The child is already gone; its error report (or its exit status) tells why.
-        }
-        fds.close(syncWrite);
-        const consoleFd = consoleParent === null ? null : receiveFd(consoleParent);
-        const report = await readReport(errRead);
-        if (report) {
-          closeFds(consoleFd);
-          throw stepError(plan.steps[report.step], report.errno);
-        }
-        if (consoleParent !== null && consoleFd === null) {
-          throw new StartError("the container sent no terminal", "sendmsg", 0);
-        }
+        const consoleFd = await release(
+          pid,
+          plan,
+          { syncWrite, errRead, consoleParent },
+          fds,
+          options.prepare,
+        );
         return { pid, console: consoleFd, monitorPid };
       } catch (e) {
         // A monitor must not record a container that never ran: it goes first, then the container.
@@ -236,15 +227,13 @@ export async function startExecProcess(
       if (got !== 8) throw await failure(errRead, plan.steps, "the process could not join the container");
       const pid = Number(pidBytes[0]);
       try {
-        await options.prepare?.(pid);
-        writeAll(syncWrite, new Uint8Array([1]));
-        fds.close(syncWrite);
-        const consoleFd = consoleParent === null ? null : receiveFd(consoleParent);
-        const report = await readReport(errRead);
-        if (report) {
-          closeFds(consoleFd);
-          throw stepError(plan.steps[report.step], report.errno);
-        }
+        const consoleFd = await release(
+          pid,
+          plan,
+          { syncWrite, errRead, consoleParent },
+          fds,
+          options.prepare,
+        );
         return { pid, console: consoleFd, monitorPid: null };
       } catch (e) {
         kill(pid, SIGKILL);
@@ -257,6 +246,36 @@ export async function startExecProcess(
   } finally {
     fds.closeAll();
   }
+}
+
+/**
+ * Runs `prepare` (cgroups...) for the child, lets it go on, and learns whether it reached execve: returns the
+ * master of its terminal (when it has one), or throws the error of the step that failed.
+ */
+async function release(
+  pid: number,
+  plan: ChildPlan,
+  io: { syncWrite: number; errRead: number; consoleParent: number | null },
+  fds: Descriptors,
+  prepare?: (pid: number) => void | Promise<void>,
+): Promise<number | null> {
+  await prepare?.(pid);
+  try {
+    writeAll(io.syncWrite, new Uint8Array([1]));
+  } catch {
+    // The child is already gone; its error report (or its exit status) tells why.
+  }
+  fds.close(io.syncWrite);
+  const consoleFd = io.consoleParent === null ? null : receiveFd(io.consoleParent);
+  const report = await readReport(io.errRead);
+  if (report) {
+    closeFds(consoleFd);
+    throw stepError(plan.steps[report.step], report.errno);
+  }
+  if (io.consoleParent !== null && consoleFd === null) {
+    throw new StartError("the container sent no terminal", "sendmsg", 0);
+  }
+  return consoleFd;
 }
 
 async function readReport(errRead: number): Promise<{ step: number; errno: number } | null> {

@@ -1,10 +1,10 @@
+import { FakeFs } from "../rootfs/fake_fs.ts";
 import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
 import { type Arg, Named, Struct } from "../../ffi/spawn.ts";
 import { buildConfig } from "../config/build.ts";
 import { defaultRunOptions, type RunOptions } from "../config/options.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { HuskError, InvalidInputError } from "../errors.ts";
-import type { FsView, Kind } from "../rootfs/resolve.ts";
 import {
   AT_FDCWD,
   CLONE,
@@ -24,65 +24,6 @@ import {
   TIOCSWINSZ,
 } from "./linux.ts";
 import { type ChildPlan, planChild, type Step, type Wiring } from "./plan.ts";
-
-/**
- * A fake host file system: "dir", "file", "other", or "->target" for a symlink; parents of every entry are
- * directories. Symlinks in leading components are followed with the host's semantics.
- */
-class FakeFs implements FsView {
-  readonly entries = new Map<string, string>([["/", "dir"]]);
-
-  constructor(spec: Record<string, string>) {
-    for (const [path, kind] of Object.entries(spec)) {
-      const parts = path.split("/").filter(Boolean);
-      for (let i = 1; i < parts.length; i++) {
-        const parent = "/" + parts.slice(0, i).join("/");
-        if (!this.entries.has(parent)) this.entries.set(parent, "dir");
-      }
-      this.entries.set(path, kind);
-    }
-  }
-
-  #walk(path: string, followLast: boolean): string | null {
-    const queue = path.split("/").filter((p) => p !== "" && p !== ".");
-    let current = "";
-    let links = 0;
-    while (queue.length > 0) {
-      const part = queue.shift()!;
-      if (part === "..") {
-        current = current.slice(0, current.lastIndexOf("/"));
-        continue;
-      }
-      const next = `${current}/${part}`;
-      const entry = this.entries.get(next);
-      if (entry === undefined) return null;
-      if (entry.startsWith("->") && (queue.length > 0 || followLast)) {
-        if (++links > 40) throw new Error(`ELOOP: ${path}`);
-        const target = entry.slice(2);
-        if (target.startsWith("/")) current = "";
-        queue.unshift(...target.split("/").filter((p) => p !== "" && p !== "."));
-        continue;
-      }
-      if (queue.length > 0 && entry !== "dir") return null;
-      current = next;
-    }
-    return current === "" ? "/" : current;
-  }
-
-  #kind(path: string | null): Kind | null {
-    if (path === null) return null;
-    const entry = this.entries.get(path)!;
-    return entry.startsWith("->") ? "symlink" : entry as Kind;
-  }
-
-  lstat = (path: string): Kind | null => this.#kind(this.#walk(path, false));
-  stat = (path: string): Kind | null => this.#kind(this.#walk(path, true));
-  readlink = (path: string): string => {
-    const entry = this.entries.get(this.#walk(path, false) ?? "");
-    if (!entry?.startsWith("->")) throw new Error(`EINVAL: ${path}`);
-    return entry.slice(2);
-  };
-}
 
 const ROOT = "/r";
 const ETC = "/state/c";
