@@ -103,17 +103,21 @@ export function planChild(config: ContainerConfig, ctx: PlanContext): ChildPlan 
 /** The container's own steps, from the clone to its execve. */
 export function containerSteps(config: ContainerConfig, ctx: PlanContext): Step[] {
   const layers: Layer[] = [];
+  // The child builds its file system while the parent joins it to its cgroup (a cgroup.procs write can wait
+  // for an RCU grace period, milliseconds): it waits for the go-ahead only before it runs anything of the
+  // user's, so nothing escapes the cgroup, and enters its cgroup namespace once it is in its cgroup.
   return [
-    ...syncSteps(config, ctx.wiring),
+    ...startSteps(config, ctx.wiring),
     ...rootfsSteps(config, layers, ctx.fs),
     ...(config.noPivot ? chrootSteps(config.root.path) : pivotSteps(config.root.path)),
     ...stdioSteps(config, ctx.wiring),
+    ...waitSteps(config, ctx.wiring),
     ...processSteps(config, layers, ctx.fs, ctx.ignoredSignals),
     ...execSteps(config, layers, ctx.fs),
   ];
 }
 
-function syncSteps(config: ContainerConfig, w: Wiring): Step[] {
+function startSteps(config: ContainerConfig, w: Wiring): Step[] {
   const steps: Step[] = [];
   if (w.dieWithParent) {
     steps.push({
@@ -128,7 +132,17 @@ function syncSteps(config: ContainerConfig, w: Wiring): Step[] {
     close(w.errRead, "close the parent's end of the error pipe"),
   );
   if (w.console) steps.push(close(w.console.parent, "close the parent's console socket"));
-  steps.push(
+  if (config.namespaces.includes("network")) steps.push(...loopbackSteps());
+  if (config.namespaces.includes("uts")) {
+    const name = new TextEncoder().encode(config.hostname);
+    steps.push({ call: "sethostname", args: [config.hostname, name.length], what: `set the hostname` });
+  }
+  return steps;
+}
+
+/** Waits until the runtime has set up what needs the pid (its cgroup), then enters a cgroup namespace. */
+function waitSteps(config: ContainerConfig, w: Wiring): Step[] {
+  const steps: Step[] = [
     {
       call: "read",
       args: [w.syncRead, new Uint8Array(1), 1],
@@ -136,18 +150,13 @@ function syncSteps(config: ContainerConfig, w: Wiring): Step[] {
       what: "wait for the runtime to finish setting up (end of file: it died)",
     },
     { call: "close", args: [w.syncRead], what: "close the sync pipe" },
-  );
+  ];
   if (config.namespaces.includes("cgroup")) {
     steps.push({
       call: "unshare",
       args: [named(CLONE.NEWCGROUP, "CLONE_NEWCGROUP")],
       what: "enter a new cgroup namespace",
     });
-  }
-  if (config.namespaces.includes("network")) steps.push(...loopbackSteps());
-  if (config.namespaces.includes("uts")) {
-    const name = new TextEncoder().encode(config.hostname);
-    steps.push({ call: "sethostname", args: [config.hostname, name.length], what: `set the hostname` });
   }
   return steps;
 }

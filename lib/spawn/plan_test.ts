@@ -149,23 +149,24 @@ Deno.test("planChild: a detached container's stdout and stderr go to the monitor
   ok(!plan().steps.some(isCall("dup3")));
 });
 
-Deno.test("planChild: the child closes the parent's pipe ends, then waits on the sync pipe before any mount", () => {
+Deno.test("planChild: the child closes the parent's pipe ends first, and waits on the sync pipe before the user's code", () => {
   const { steps } = plan();
   const read = indexOf(steps, isCall("read"), "read");
   equal(steps[read].args[0], 10);
   equal(steps[read].positive, true);
-  ok(read < indexOf(steps, isCall("mount"), "mount"));
-  ok(read < indexOf(steps, isCall("umask"), "umask"));
-  const closed = steps.slice(0, read).filter(isCall("close")).map((s) => s.args[0]);
-  deepEqual(closed, [11, 12]);
+  // The file system is built while the parent joins the child to its cgroup; the wait comes before the
+  // switch of user, the cgroup namespace and execve.
+  ok(read > indexOf(steps, isCall("pivot_root"), "pivot_root"));
+  ok(read < indexOf(steps, isCall("setresuid"), "setresuid"));
+  ok(read < indexOf(steps, isCall("execve"), "execve"));
+  deepEqual(steps.slice(1, 3).map((s) => [s.call, s.args[0]]), [["close", 11], ["close", 12]]);
   equal(steps[read + 1].call, "close");
   equal(steps[read + 1].args[0], 10);
 });
 
-Deno.test("planChild: with a console socket the child closes the parent's end before the sync read", () => {
+Deno.test("planChild: with a console socket the child closes the parent's end at once", () => {
   const { steps } = plan({ tty: true });
-  const read = indexOf(steps, isCall("read"), "read");
-  deepEqual(steps.slice(0, read).filter(isCall("close")).map((s) => s.args[0]), [11, 12, 14]);
+  deepEqual(steps.slice(0, 4).filter(isCall("close")).map((s) => s.args[0]), [11, 12, 14]);
 });
 
 Deno.test("planChild: the cgroup namespace is unshared after the sync read", () => {
@@ -179,7 +180,7 @@ Deno.test("planChild: the cgroup namespace is unshared after the sync read", () 
 Deno.test("planChild: the loopback socket is saved and used by the next ioctl and close", () => {
   const { steps } = plan();
   const socket = indexOf(steps, isCall("socket"), "socket");
-  ok(socket > indexOf(steps, isCall("read"), "read"));
+  ok(socket < indexOf(steps, isCall("read"), "read"));
   equal(steps[socket].save, true);
   const [ioctl, close] = [steps[socket + 1], steps[socket + 2]];
   equal(ioctl.call, "ioctl");
