@@ -2,7 +2,15 @@
  * A container's cgroup over its life: created before the process exists, joined before it runs anything,
  * read for the OOM verdict when it ends, then destroyed; and stale ones (husk was killed) collected.
  */
-import { type CgroupOptions, createCgroup, openCgroup, removeStaleCgroups } from "../cgroups/mod.ts";
+import {
+  type CgroupOptions,
+  createCgroup,
+  detectLayout,
+  type Layout,
+  openCgroup,
+  realFs,
+  removeStaleCgroups,
+} from "../cgroups/mod.ts";
 import type { Resources } from "../config/resources.ts";
 import { DEFAULT_ROOT, type StatePaths } from "../state/paths.ts";
 import { listRecords, withLockAsync } from "../state/store.ts";
@@ -13,11 +21,15 @@ import { currentRecords } from "./status.ts";
  * that separate roots (tests, users) never collect each other's cgroups.
  */
 export function cgroupOptions(paths: StatePaths): CgroupOptions {
-  if (paths.root === DEFAULT_ROOT) return { parent: "husk" };
+  // The hierarchies do not change while a command runs: detected once per process.
+  layout ??= detectLayout(realFs, "/sys/fs/cgroup");
+  if (paths.root === DEFAULT_ROOT) return { parent: "husk", layout };
   let hash = 0x811c9dc5;
   for (const byte of new TextEncoder().encode(paths.root)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  return { parent: `husk/root-${hash.toString(16).padStart(8, "0")}` };
+  return { parent: `husk/root-${hash.toString(16).padStart(8, "0")}`, layout };
 }
+
+let layout: Layout | undefined;
 
 export function createContainerCgroup(paths: StatePaths, id: string, resources: Resources) {
   return createCgroup(id, resources, cgroupOptions(paths));

@@ -159,18 +159,22 @@ export async function startCreated(
   config: ContainerConfig,
   detach: boolean,
   restartCount = 0,
+  /** Just created: "created" is recorded and no earlier run left a cgroup. */
+  fresh = false,
 ): Promise<Container> {
   const dir = containerDir(paths, config.id);
   // A restart begins a new exit record; the old one would make the new run look finished.
   for (const stale of ["exit", "exit.tmp"]) removeIfPresent(`${dir}/${stale}`);
   if (detach) installedMonitor(paths);
   // "created" again before the cgroup exists: a collection of stale cgroups counts this one as live.
-  const cgroup = await withLockAsync(paths, async () => {
-    writeState(paths, config.id, { ...createdState(), restartCount });
-    // A previous run's cgroup, which its monitor's exit command has not released yet (a restart).
-    await releaseCgroup(paths, config.id);
-    return createContainerCgroup(paths, config.id, config.resources);
-  });
+  const cgroup = restartCount === 0 && fresh
+    ? createContainerCgroup(paths, config.id, config.resources)
+    : await withLockAsync(paths, async () => {
+      writeState(paths, config.id, { ...createdState(), restartCount });
+      // A previous run's cgroup, which its monitor's exit command has not released yet (a restart).
+      await releaseCgroup(paths, config.id);
+      return createContainerCgroup(paths, config.id, config.resources);
+    });
   let process: ContainerProcess;
   try {
     process = await startContainerProcess(config, {
@@ -202,7 +206,7 @@ export async function startCreated(
 export async function startContainer(paths: StatePaths, options: RunOptions): Promise<Container> {
   const config = createContainer(paths, options);
   try {
-    return await startCreated(paths, config, options.detach);
+    return await startCreated(paths, config, options.detach, 0, true);
   } catch (e) {
     withLock(paths, () => removeRecord(paths, config.id));
     throw e;
