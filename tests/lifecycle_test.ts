@@ -296,6 +296,28 @@ Deno.test("crash safety: a killed monitor, a killed husk; ps tells the truth and
     equal(containers(root).length, 0);
   }));
 
+Deno.test("crash safety: what a removal cut short leaves is cleaned by the next run", () =>
+  withRoot(async (root) => {
+    const id = await runDetached(root, ["true"]);
+    equal((await husk(root, ["wait", id])).stdout, "0\n");
+    // A removal killed half-way has deleted config.json but not the rest of the directory.
+    Deno.removeSync(`${root}/containers/${id}/config.json`);
+    equal((await husk(root, ["ps", "-a", "-q"])).stdout, "", "a half-removed container is not listed");
+    equal((await husk(root, ["run", "--rm", "true"])).code, 0);
+    equal(containers(root).length, 0, "the next run removed the remains");
+  }));
+
+Deno.test("exec -i passes stdin to the command", () =>
+  withRoot(async (root) => {
+    await runDetached(root, ["--name", "cat", "sleep", "30"]);
+    const r = await husk(root, ["exec", "-i", "cat", "sh", "-c", "cat; echo done"], {
+      stdin: "through exec\n",
+    });
+    equal(r.code, 0, r.stderr);
+    equal(r.stdout, "through exec\ndone\n");
+    equal((await husk(root, ["rm", "-f", "cat"])).code, 0);
+  }));
+
 Deno.test("concurrency: 20 parallel run -d, a contested name, 20 parallel rm -f", () =>
   withRoot(async (root) => {
     const runs = await Promise.all(
