@@ -46,11 +46,18 @@ export interface RawStep {
   storeSaved?: boolean;
   /** A clone: the new process goes on with the next step; the caller keeps its pid and goes on here. */
   parentContinuesAt?: number;
+  /** args[0] points to a 32-bit integer (a descriptor received with SCM_RIGHTS): pass that integer instead. */
+  loadArg0?: boolean;
 }
 
 const STEP_SIZE = 64;
 const STACK_SIZE = 4096;
-const FLAG_POSITIVE = 1, FLAG_SAVE = 2, FLAG_USE_SAVED = 4, FLAG_FORK = 8, FLAG_STORE_SAVED = 16;
+const FLAG_POSITIVE = 1,
+  FLAG_SAVE = 2,
+  FLAG_USE_SAVED = 4,
+  FLAG_FORK = 8,
+  FLAG_STORE_SAVED = 16,
+  FLAG_LOAD = 32;
 
 /** Lays values out in one buffer; the first pass only measures. */
 class Arena {
@@ -67,14 +74,24 @@ class Arena {
     return at;
   }
 
+  /** Where each placed buffer went: views of one buffer (subarrays) share its copy. */
+  readonly #placed = new Map<ArrayBufferLike, number>();
+
   bytes(b: Uint8Array): bigint {
-    const at = this.alloc(b.length);
-    if (this.view) new Uint8Array(this.view.buffer, at, b.length).set(b);
-    return this.base + BigInt(at);
+    let at = this.#placed.get(b.buffer);
+    if (at === undefined) {
+      at = this.alloc(b.buffer.byteLength);
+      this.#placed.set(b.buffer, at);
+      if (this.view) new Uint8Array(this.view.buffer, at, b.buffer.byteLength).set(new Uint8Array(b.buffer));
+    }
+    return this.base + BigInt(at + b.byteOffset);
   }
 
   cstring(s: string): bigint {
-    return this.bytes(new TextEncoder().encode(s + "\0"));
+    const bytes = new TextEncoder().encode(s + "\0");
+    const at = this.alloc(bytes.length);
+    if (this.view) new Uint8Array(this.view.buffer, at, bytes.length).set(bytes);
+    return this.base + BigInt(at);
   }
 
   words(values: readonly bigint[]): bigint {
@@ -124,7 +141,7 @@ function layout(arena: Arena, cloneFlags: bigint, steps: readonly RawStep[], err
     if (fork && step.okErrno) throw new RangeError(`${step.call}: a fork step has no accepted errno`);
     const flags = (step.positive ? FLAG_POSITIVE : 0) | (step.save ? FLAG_SAVE : 0) |
       (step.useSaved ? FLAG_USE_SAVED : 0) | (fork ? FLAG_FORK : 0) |
-      (step.storeSaved ? FLAG_STORE_SAVED : 0);
+      (step.storeSaved ? FLAG_STORE_SAVED : 0) | (step.loadArg0 ? FLAG_LOAD : 0);
     view.setUint32(at + 56, flags, true);
     view.setInt32(at + 60, fork ? step.parentContinuesAt! : step.okErrno ?? 0, true);
   });

@@ -98,3 +98,13 @@ Deno.test("a fork inside the list: both sides run their own steps; storeSaved ha
   const pid = new DataView(r.bytes.buffer, r.bytes.byteOffset).getBigUint64(11, true);
   equal(pid > 1n && pid < 1n << 22n, true, `the grandchild's pid: ${pid}`);
 });
+
+Deno.test("loadArg0 passes the integer its first argument points to (a received descriptor)", async () => {
+  const r = await runSteps((out) => {
+    const slot = new Uint8Array(24);
+    new DataView(slot.buffer).setInt32(16, out, true);
+    return [{ call: "write", args: [slot.subarray(16), "loaded", 6], loadArg0: true }];
+  });
+  equal(r.error, null);
+  equal(r.output, "loaded");
+});

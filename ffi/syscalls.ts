@@ -11,6 +11,7 @@ export const SYSCALL_NAMES = [
   "ioctl",
   "socket",
   "sendmsg",
+  "recvmsg",
   "execve",
   "chdir",
   "umask",

@@ -318,6 +318,20 @@ Deno.test("exec -i passes stdin to the command", () =>
     equal((await husk(root, ["rm", "-f", "cat"])).code, 0);
   }));
 
+Deno.test("run -dit: a detached shell keeps its terminal; its output is logged; exec reaches it", () =>
+  withRoot(async (root) => {
+    await runDetached(root, ["-it", "--name", "shell", "sh"]);
+    await new Promise((r) => setTimeout(r, 300));
+    equal((await state(root, "shell")).Running, true, "the shell waits on its terminal");
+    const fds = await husk(root, ["exec", "shell", "readlink", "/proc/1/fd/0"]);
+    equal(fds.stdout, "/dev/pts/0\n");
+    await runDetached(root, ["-t", "--name", "printer", "sh", "-c", "tty; echo out; echo err >&2"]);
+    equal((await husk(root, ["wait", "printer"])).stdout, "0\n");
+    // One stream, as a terminal delivers it (with its carriage returns).
+    equal((await husk(root, ["logs", "printer"])).stdout, "/dev/pts/0\r\nout\r\nerr\r\n");
+    equal((await husk(root, ["rm", "-f", "shell", "printer"])).code, 0);
+  }));
+
 Deno.test("concurrency: 20 parallel run -d, a contested name, 20 parallel rm -f", () =>
   withRoot(async (root) => {
     const runs = await Promise.all(

@@ -20,7 +20,8 @@
 # flag 4 (USE_SAVED) passes the kept result as the step's first argument; flag 16 (STORE_SAVED) writes the
 # kept value (8 bytes) to the address in arg[1] before the call. Flag 8 (FORK) marks a clone inside the
 # list: the new process goes on with the next step, the one that cloned keeps the new pid and jumps to the
-# step whose index is in ok_errno. On failure the child writes {u32 step, u32 errno} to err_fd and exits
+# step whose index is in ok_errno. Flag 32 (LOAD) passes, as the first argument, the 32-bit integer that
+# arg[0] points to (a descriptor received with SCM_RIGHTS). On failure the child writes {u32 step, u32 errno} to err_fd and exits
 # 127. Reaching the end of the list exits 0 (an execve step normally ends it).
         .intel_syntax noprefix
         .text
@@ -79,6 +80,10 @@ next:
         mov rdi, [r12 + 8]
         test byte ptr [r12 + 56], 4
         cmovnz rdi, r15
+        test byte ptr [r12 + 56], 32
+        jz 2f
+        movsxd rdi, dword ptr [rdi]
+2:
         mov rsi, [r12 + 16]
         test byte ptr [r12 + 56], 16
         jz 1f

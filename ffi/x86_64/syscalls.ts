@@ -13,6 +13,7 @@ export const SYSCALLS_X86_64 = {
   ioctl: 16,
   socket: 41,
   sendmsg: 46,
+  recvmsg: 47,
   execve: 59,
   chdir: 80,
   umask: 95,

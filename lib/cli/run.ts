@@ -113,9 +113,6 @@ export async function runCommand(paths: StatePaths, options: RunOptions, planOnl
   }
   await collectStaleCgroups(paths);
   if (options.detach) {
-    if (options.tty || options.interactive) {
-      throw new InvalidInputError("-d with -i or -t is not supported yet (there is no attach): drop -i/-t");
-    }
     const container = await startContainer(paths, options);
     console.log(container.id);
     return 0;

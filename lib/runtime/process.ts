@@ -60,13 +60,14 @@ export function dryRunPlan(config: ContainerConfig, fs: FsView, detached?: Monit
     syncRead: 3,
     syncWrite: 4,
     errRead: 5,
-    console: config.process.terminal && !detached ? { child: 6, parent: 7 } : undefined,
-    output: detached ? { stdout: 8, stderr: 9 } : undefined,
+    console: config.process.terminal ? { child: 6, parent: 7 } : undefined,
+    output: detached && !config.process.terminal ? { stdout: 8, stderr: 9 } : undefined,
     dieWithParent: !detached,
   };
   const ctx = { wiring, ignoredSignals: ignoredSignals(), fs };
   if (!detached) return planChild(config, ctx);
-  const monitor = { pidWrite: 10, stdoutRead: 11, stderrRead: 12, dirFd: 13, devNull: 14, ...detached };
+  const output = config.process.terminal ? { console: 7 } : { stdout: 11, stderr: 12 };
+  const monitor = { pidWrite: 10, output, dirFd: 13, devNull: 14, ...detached };
   return planDetached(config, ctx, monitor);
 }
 
@@ -103,18 +104,19 @@ export async function startContainerProcess(
     const [syncRead, syncWrite] = fds.add(...pipe());
     const [errRead, errWrite] = fds.add(...pipe());
     const detached = options.detached;
-    const [consoleParent, consoleChild] = config.process.terminal && !detached
-      ? fds.add(...socketPair())
-      : [null, null];
-    const [stdoutRead, stdoutWrite] = detached ? fds.add(...pipe()) : [null, null];
-    const [stderrRead, stderrWrite] = detached ? fds.add(...pipe()) : [null, null];
+    // The container sends its terminal's master side to this process, or, detached, to its monitor.
+    const terminal = config.process.terminal;
+    const [consoleParent, consoleChild] = terminal ? fds.add(...socketPair()) : [null, null];
+    const pipes = detached && !terminal;
+    const [stdoutRead, stdoutWrite] = pipes ? fds.add(...pipe()) : [null, null];
+    const [stderrRead, stderrWrite] = pipes ? fds.add(...pipe()) : [null, null];
     const [pidRead, pidWrite] = detached ? fds.add(...pipe()) : [null, null];
     const wiring: Wiring = {
       syncRead,
       syncWrite,
       errRead,
       console: consoleParent === null ? undefined : { parent: consoleParent, child: consoleChild! },
-      output: detached ? { stdout: stdoutWrite!, stderr: stderrWrite! } : undefined,
+      output: pipes ? { stdout: stdoutWrite!, stderr: stderrWrite! } : undefined,
       dieWithParent: !detached,
     };
     const ctx = { wiring, ignoredSignals: ignoredSignals(), fs: options.fs ?? hostFs };
@@ -125,14 +127,14 @@ export async function startContainerProcess(
       const [devNull] = fds.add(openFd("/dev/null", O_RDWR));
       const monitor: MonitorWiring = {
         pidWrite: pidWrite!,
-        stdoutRead: stdoutRead!,
-        stderrRead: stderrRead!,
+        output: terminal ? { console: consoleParent! } : { stdout: stdoutRead!, stderr: stderrRead! },
         dirFd,
         devNull,
         ...detached,
       };
       plan = planDetached(config, ctx, monitor);
-      monitorFds = [pidWrite!, stdoutRead!, stderrRead!, stdoutWrite!, stderrWrite!, dirFd, devNull];
+      const handedOver = terminal ? [consoleParent] : [stdoutRead, stderrRead, stdoutWrite, stderrWrite];
+      monitorFds = [pidWrite!, dirFd, devNull, ...handedOver.map((fd) => fd!)];
     } else {
       plan = planChild(config, ctx);
     }
@@ -151,13 +153,8 @@ export async function startContainerProcess(
         [monitorPid, pid] = [Number(pids[0]), Number(pids[1])];
       }
       try {
-        const consoleFd = await release(
-          pid,
-          plan,
-          { syncWrite, errRead, consoleParent },
-          fds,
-          options.prepare,
-        );
+        const io = { syncWrite, errRead, consoleParent: detached ? null : consoleParent };
+        const consoleFd = await release(pid, plan, io, fds, options.prepare);
         return { pid, console: consoleFd, monitorPid };
       } catch (e) {
         // A monitor must not record a container that never ran: it goes first, then the container.

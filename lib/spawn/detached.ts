@@ -4,18 +4,22 @@
  * monitor program (ffi/x86_64/monitor.S), which copies the container's output into its log and records its
  * exit status after every husk process has gone. All of it is one step list, run without JavaScript.
  */
-import { Named, Stack } from "../../ffi/spawn.ts";
+import { Named, Stack, Struct } from "../../ffi/spawn.ts";
 import type { ContainerConfig } from "../config/types.ts";
-import { CLONE_VM, SIG_SETMASK, SIGCHLD } from "./linux.ts";
+import { CLONE_VM, ERRNO, SIG_SETMASK, SIGCHLD } from "./linux.ts";
+
+const EBADF = ERRNO.EBADF;
 import { type ChildPlan, containerCloneFlags, containerSteps, type PlanContext, type Step } from "./plan.ts";
 
 /** What the runtime prepared for the monitor. */
 export interface MonitorWiring {
   /** Write end of the pipe on which the monitor reports {monitor pid, container pid} (2 x u64). */
   pidWrite: number;
-  /** Read ends of the container's stdout and stderr pipes. */
-  stdoutRead: number;
-  stderrRead: number;
+  /**
+   * What the monitor reads: the read ends of the container's stdout and stderr pipes, or, with a terminal,
+   * the monitor's end of the socket on which the container sends its terminal's master side.
+   */
+  output: { stdout: number; stderr: number } | { console: number };
   /** The container's state directory (the log and the exit record go there). */
   dirFd: number;
   /** /dev/null, for the monitor's own stdio. */
@@ -26,6 +30,28 @@ export interface MonitorWiring {
   exitCommand: readonly string[];
   /** The monitor's environment, passed on to the exit command. */
   env: readonly string[];
+}
+
+/**
+ * With a terminal: the monitor takes the master side the container sends once it holds the slave side
+ * (SCM_RIGHTS), and keeps it at `to`.
+ */
+function receiveTerminal(socket: number, to: number): Step[] {
+  const control = new Uint8Array(24);
+  const iov = new Struct([new Uint8Array(1), 1], "iovec");
+  const msghdr = new Struct([0, 0, iov, 1, control, control.length, 0], "msghdr{SCM_RIGHTS}");
+  return [
+    { call: "recvmsg", args: [socket, msghdr, 0], positive: true, what: "receive the container's terminal" },
+    // The received descriptor's number is in the control message, after its 16-byte header. It may already
+    // be `to` (the lowest free number), which dup3 refuses with EINVAL: then it is where it should be.
+    {
+      call: "dup3",
+      args: [control.subarray(16), to, 0],
+      loadArg0: true,
+      okErrno: ERRNO.EINVAL,
+      what: "set aside the terminal",
+    },
+  ];
 }
 
 export function planDetached(config: ContainerConfig, ctx: PlanContext, m: MonitorWiring): ChildPlan {
@@ -39,16 +65,25 @@ export function planDetached(config: ContainerConfig, ctx: PlanContext, m: Monit
     what,
   });
   // Descriptors are moved to 3, 4, 5 and 0-2 through numbers above all of them, so no move clobbers a source.
-  const sources = [m.stdoutRead, m.stderrRead, m.dirFd, m.devNull];
+  const streams = "console" in m.output ? [] : [m.output.stdout, m.output.stderr];
+  const sources = [...streams, m.dirFd, m.devNull, ..."console" in m.output ? [m.output.console] : []];
   const spare = Math.max(...sources, 5) + 1;
   const move = (fd: number, to: number, what: string): Step => ({ call: "dup3", args: [fd, to, 0], what });
+  const [outAside, errAside, dirAside, nullAside] = [spare, spare + 1, spare + 2, spare + 3];
   const monitorSide: Step[] = [
     report("report the container's pid to the runtime"),
-    ...sources.map((fd, i) => move(fd, spare + i, `set aside descriptor ${fd}`)),
-    move(spare, 3, "the container's stdout as descriptor 3"),
-    move(spare + 1, 4, "the container's stderr as descriptor 4"),
-    move(spare + 2, 5, "the container's directory as descriptor 5"),
-    ...[0, 1, 2].map((fd) => move(spare + 3, fd, `/dev/null as descriptor ${fd}`)),
+    ...("console" in m.output ? receiveTerminal(m.output.console, outAside) : [
+      move(m.output.stdout, outAside, "set aside the container's stdout"),
+      move(m.output.stderr, errAside, "set aside the container's stderr"),
+    ]),
+    move(m.dirFd, dirAside, "set aside the container's directory"),
+    move(m.devNull, nullAside, "set aside /dev/null"),
+    move(outAside, 3, "the container's output as descriptor 3"),
+    "console" in m.output
+      ? { call: "close", args: [4], okErrno: EBADF, what: "no second stream: descriptor 4 stays closed" }
+      : move(errAside, 4, "the container's stderr as descriptor 4"),
+    move(dirAside, 5, "the container's directory as descriptor 5"),
+    ...[0, 1, 2].map((fd) => move(nullAside, fd, `/dev/null as descriptor ${fd}`)),
     {
       call: "close_range",
       args: [6, 0xffffffff, 0],

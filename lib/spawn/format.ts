@@ -21,6 +21,7 @@ export function formatStep(step: Step): string {
   const args = step.args.map(formatArg);
   if (step.useSaved) args[0] = "$saved";
   if (step.storeSaved) args[1] = "&$saved";
+  if (step.loadArg0) args[0] = `*${args[0]}`;
   const call = `${step.save ? "$saved = " : ""}${step.call}(${args.join(", ")})`;
   const ok = step.okErrno && step.parentContinuesAt === undefined
     ? ` (${ERRNO_NAMES.get(step.okErrno) ?? step.okErrno} is fine)`

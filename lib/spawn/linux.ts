@@ -70,6 +70,7 @@ export const ERRNO = {
   EEXIST: 17,
   ENOTDIR: 20,
   EISDIR: 21,
+  EINVAL: 22,
   ENOEXEC: 8,
 } as const;
 
