@@ -34,6 +34,8 @@ export interface CgroupOptions {
   fs?: CgroupFs;
   /** The layout (default: detected from /proc/self/mountinfo under `root`). */
   layout?: Layout;
+  /** The controllers whose hierarchies are used (default: all husk knows); fewer is cheaper on v1. */
+  controllers?: readonly Controller[];
 }
 
 const NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}$/;
@@ -65,7 +67,7 @@ function context(opts: CgroupOptions): Context {
   const parent = checkParent(opts.parent ?? DEFAULT_PARENT);
   const layout = opts.layout ?? detectLayout(fs, opts.root ?? DEFAULT_ROOT);
   const placements = new Map<Controller, Placement>();
-  for (const c of CONTROLLERS) {
+  for (const c of opts.controllers ?? CONTROLLERS) {
     const p = placementOf(layout, c);
     if (p !== null) placements.set(c, p);
   }

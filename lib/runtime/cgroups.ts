@@ -4,6 +4,7 @@
  */
 import {
   type CgroupOptions,
+  type Controller,
   createCgroup,
   detectLayout,
   type Layout,
@@ -23,11 +24,22 @@ import { currentRecords } from "./status.ts";
 export function cgroupOptions(paths: StatePaths): CgroupOptions {
   // The hierarchies do not change while a command runs: detected once per process.
   layout ??= detectLayout(realFs, "/sys/fs/cgroup");
-  if (paths.root === DEFAULT_ROOT) return { parent: "husk", layout };
+  if (paths.root === DEFAULT_ROOT) return { parent: "husk", layout, controllers: CONTAINER_CONTROLLERS };
   let hash = 0x811c9dc5;
   for (const byte of new TextEncoder().encode(paths.root)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  return { parent: `husk/root-${hash.toString(16).padStart(8, "0")}`, layout };
+  return {
+    parent: `husk/root-${hash.toString(16).padStart(8, "0")}`,
+    layout,
+    controllers: CONTAINER_CONTROLLERS,
+  };
 }
+
+/**
+ * No v1 freezer hierarchy: a container has its own PID namespace, whose processes the kernel kills when its
+ * first process ends, so killing what is left of a cgroup needs no freezing (v2's cgroup.kill is used where
+ * the kernel has it). One hierarchy less to create, join and remove per container.
+ */
+const CONTAINER_CONTROLLERS: readonly Controller[] = ["memory", "pids", "cpu", "cpuacct", "cpuset"];
 
 let layout: Layout | undefined;
 

@@ -19,7 +19,6 @@ import {
   createdState,
   createRecord,
   readRecord,
-  removeIncomplete,
   removeRecord,
   takenNames,
   withLock,
@@ -136,10 +135,10 @@ function monitorOptions(paths: StatePaths, config: ContainerConfig): MonitorOpti
 export function createContainer(paths: StatePaths, options: RunOptions): ContainerConfig {
   const id = newId();
   const config = withLock(paths, () => {
-    removeIncomplete(paths);
-    const name = options.name ?? newName(new Set(takenNames(paths).keys()));
+    const names = takenNames(paths);
+    const name = options.name ?? newName(new Set(names.keys()));
     const config = configFor(paths, options, id, name);
-    createRecord(paths, config);
+    createRecord(paths, config, names);
     return config;
   });
   try {

@@ -86,41 +86,30 @@ export function writeAtomic(path: string, data: string): void {
 }
 
 /**
- * Removes what a crashed creation or removal left: a container directory without its config. Call under the
- * lock (creation itself happens under it, so no such directory is being made right now).
+ * The names of all containers, by name (call under the lock when the answer decides a new name). On the way,
+ * it removes what a crashed creation or removal left: a container directory without its config (creation
+ * happens under the lock, so no such directory is being made right now).
  */
-export function removeIncomplete(paths: StatePaths): void {
+export function takenNames(paths: StatePaths): Map<string, string> {
+  const names = new Map<string, string>();
   for (const entry of Deno.readDirSync(containersDir(paths))) {
-    const dir = `${containersDir(paths)}/${entry.name}`;
     if (!entry.isDirectory) continue;
+    const dir = `${containersDir(paths)}/${entry.name}`;
     try {
-      Deno.statSync(`${dir}/config.json`);
+      names.set(JSON.parse(Deno.readTextFileSync(`${dir}/config.json`)).name, entry.name);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
       Deno.removeSync(dir, { recursive: true });
     }
   }
-}
-
-/** The names of all containers (call under the lock when the answer decides a new name). */
-export function takenNames(paths: StatePaths): Map<string, string> {
-  const names = new Map<string, string>();
-  for (const entry of Deno.readDirSync(containersDir(paths))) {
-    if (!entry.isDirectory) continue;
-    try {
-      const config = JSON.parse(Deno.readTextFileSync(`${containersDir(paths)}/${entry.name}/config.json`));
-      names.set(config.name, entry.name);
-    } catch (e) {
-      // A directory without a config is a creation that has not finished (or crashed): not a name holder.
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
   return names;
 }
 
-/** Creates the container's directory and config; fails if the name is taken. Call under the lock. */
-export function createRecord(paths: StatePaths, config: ContainerConfig): void {
-  const names = takenNames(paths);
+/**
+ * Creates the container's directory and config; fails if the name is taken (`names`: takenNames(), read
+ * under the same lock). Call under the lock.
+ */
+export function createRecord(paths: StatePaths, config: ContainerConfig, names: Map<string, string>): void {
   const holder = names.get(config.name);
   if (holder !== undefined) {
     throw new StateError(
