@@ -88,3 +88,13 @@ Deno.test("flags after the command belong to the command", () =>
     equal(r.code, 0, r.stderr);
     equal(r.stdout, "1 -e --rm\n");
   }));
+
+Deno.test("a mount the kernel refuses in the child: the step's error, foreground and detached, nothing left", () =>
+  withRoot(async (root) => {
+    for (const mode of [[], ["-d"]]) {
+      const r = await husk(root, ["run", ...mode, "-v", "/etc/hostname:/tmp", "true"]);
+      equal(r.code, 125, r.stderr);
+      equal(r.stderr, "husk: mount /etc/hostname on /tmp: Not a directory\n");
+      equal(r.stdout, "");
+    }
+  }));

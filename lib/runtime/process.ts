@@ -14,6 +14,7 @@ import type { ContainerConfig } from "../config/types.ts";
 import { ExitCode, StartError } from "../errors.ts";
 import { type FsView, hostFs } from "../rootfs/resolve.ts";
 import { type MonitorWiring, planDetached } from "../spawn/detached.ts";
+import { isSameProcess } from "../state/liveness.ts";
 import { type ExecWiring, JOIN_ORDER, planExec } from "../spawn/exec.ts";
 import { syscall } from "../../ffi/native.ts";
 import { ERRNO, SIGKILL } from "../spawn/linux.ts";
@@ -160,7 +161,13 @@ export async function startContainerProcess(
         // A monitor must not record a container that never ran: it goes first, then the container.
         if (monitorPid !== null) kill(monitorPid, SIGKILL);
         kill(pid, SIGKILL);
-        if (monitorPid === null) await waitPid(pid);
+        if (monitorPid === null) {
+          await waitPid(pid);
+        } else {
+          // Not our children: wait until they no longer run, for they may still read the memory we share.
+          await waitUntilGone(monitorPid);
+          await waitUntilGone(pid);
+        }
         throw e;
       }
     } finally {
@@ -245,6 +252,11 @@ export async function startExecProcess(
   }
 }
 
+/** Waits until `pid` has ended (a zombie runs no more code). */
+async function waitUntilGone(pid: number): Promise<void> {
+  while (isSameProcess(pid, null)) await new Promise((r) => setTimeout(r, 1));
+}
+
 /**
  * Runs `prepare` (cgroups...) for the child, lets it go on, and learns whether it reached execve: returns the
  * master of its terminal (when it has one), or throws the error of the step that failed.
@@ -256,7 +268,14 @@ async function release(
   fds: Descriptors,
   prepare?: (pid: number) => void | Promise<void>,
 ): Promise<number | null> {
-  await prepare?.(pid);
+  try {
+    await prepare?.(pid);
+  } catch (e) {
+    // The child may have failed a step (and exited) while the parent prepared: that failure is the cause.
+    fds.close(io.syncWrite);
+    const report = await readReport(io.errRead);
+    throw report ? stepError(plan.steps[report.step], report.errno) : e;
+  }
   try {
     writeAll(io.syncWrite, new Uint8Array([1]));
   } catch {
