@@ -9,14 +9,16 @@
  * The container's stdin, stdout and stderr are this process's (stdin is /dev/null unless `interactive`).
  */
 import type { RunOptions } from "./lib/config/options.ts";
-import { type ExitResult, startContainer } from "./lib/runtime/container.ts";
+import { startContainer } from "./lib/runtime/container.ts";
+import type { ExitResult } from "./lib/runtime/status.ts";
 import type { StatePaths } from "./lib/state/paths.ts";
 
 export type { RunOptions } from "./lib/config/options.ts";
 export { defaultRunOptions } from "./lib/config/options.ts";
 export type { ContainerConfig, Mount, Namespace, ProcessConfig, User } from "./lib/config/types.ts";
 export { buildConfig } from "./lib/config/build.ts";
-export { Container, dryRun, type ExitResult, startContainer } from "./lib/runtime/container.ts";
+export { Container, dryRun, startContainer } from "./lib/runtime/container.ts";
+export type { ExitResult } from "./lib/runtime/status.ts";
 export { planChild, type Step } from "./lib/spawn/plan.ts";
 export { formatPlan } from "./lib/spawn/format.ts";
 export { type StatePaths, statePaths } from "./lib/state/paths.ts";

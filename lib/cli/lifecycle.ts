@@ -11,9 +11,14 @@ import {
   signalContainer,
   stopContainer,
 } from "../runtime/lifecycle.ts";
-import { finishContainer } from "../runtime/container.ts";
-import { collectStaleCgroups, releaseCgroup } from "../runtime/cgroups.ts";
-import { currentRecords, readExitRecord, waitForExit } from "../runtime/status.ts";
+import { releaseCgroup } from "../runtime/cgroups.ts";
+import {
+  collectStaleCgroups,
+  currentRecords,
+  finishContainer,
+  readExitRecord,
+  waitForExit,
+} from "../runtime/status.ts";
 import { SIGNALS } from "../spawn/linux.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import { readRecord, withLockAsync } from "../state/store.ts";

@@ -1,7 +1,7 @@
 /** `husk ps` and `husk inspect`: what containers there are, with Docker's columns and JSON shapes. */
 import type { ContainerConfig } from "../config/types.ts";
 import { currentRecords } from "../runtime/status.ts";
-import { collectStaleCgroups } from "../runtime/cgroups.ts";
+import { collectStaleCgroups } from "../runtime/status.ts";
 import type { ContainerRecord } from "../state/store.ts";
 import type { CommandModule } from "./command.ts";
 import { findContainer, forEachRef } from "./containers.ts";

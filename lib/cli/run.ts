@@ -3,7 +3,7 @@ import { defaultRunOptions, type RunOptions } from "../config/options.ts";
 import { ExitCode, InvalidInputError } from "../errors.ts";
 import { formatBytes, parseBytes } from "../config/resources.ts";
 import { RESOURCE_FLAGS, resourceFlags } from "./resources.ts";
-import { collectStaleCgroups } from "../runtime/cgroups.ts";
+import { collectStaleCgroups } from "../runtime/status.ts";
 import { attachConsole } from "../terminal/console.ts";
 import { type Container, dryRun, startContainer } from "../runtime/container.ts";
 import { formatPlan } from "../spawn/format.ts";

@@ -10,12 +10,9 @@ import {
   type Layout,
   openCgroup,
   realFs,
-  removeStaleCgroups,
 } from "../cgroups/mod.ts";
 import type { Resources } from "../config/resources.ts";
 import { DEFAULT_ROOT, type StatePaths } from "../state/paths.ts";
-import { listRecords, withLockAsync } from "../state/store.ts";
-import { currentRecords } from "./status.ts";
 
 /**
  * husk's parent cgroup for a state root: `husk` for the default root, `husk/root-<hash>` for another, so
@@ -58,16 +55,4 @@ export async function releaseCgroup(paths: StatePaths, id: string): Promise<{ oo
   const oomKilled = cgroup.oomKilled();
   await cgroup.destroy();
   return { oomKilled };
-}
-
-/** Removes the cgroups of containers that are gone or exited (husk was killed before it could). */
-export async function collectStaleCgroups(paths: StatePaths): Promise<void> {
-  // Records first brought up to date (a container whose husk was killed becomes "exited"), outside the lock.
-  currentRecords(paths);
-  await withLockAsync(paths, async () => {
-    const live = new Set(
-      listRecords(paths).filter((r) => r.state.status !== "exited").map((r) => r.config.id),
-    );
-    await removeStaleCgroups(live, cgroupOptions(paths));
-  });
 }

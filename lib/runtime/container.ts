@@ -15,10 +15,8 @@ import { isValidName, newId, newName } from "../state/ids.ts";
 import { processStartTime } from "../state/liveness.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import {
-  type ContainerRecord,
   createdState,
   createRecord,
-  readRecord,
   removeRecord,
   takenNames,
   withLock,
@@ -28,14 +26,7 @@ import {
 import { exitCommand, installedMonitor, monitorEnv, monitorPath } from "./monitor.ts";
 import { type ContainerProcess, dryRunPlan, type MonitorOptions, startContainerProcess } from "./process.ts";
 import { resolveRootfs } from "./rootfs.ts";
-import { waitForExit } from "./status.ts";
-
-export interface ExitResult {
-  /** Docker's convention: the command's own code, or 128 + the signal that killed it; null when unknown. */
-  exitCode: number | null;
-  /** The kernel killed it for memory (its cgroup's OOM counter). */
-  oomKilled: boolean;
-}
+import { type ExitResult, finishContainer, waitForExit } from "./status.ts";
 
 export function exitCodeOf(status: WaitStatus): number {
   return status.exited ? status.code : 128 + status.signal;
@@ -210,33 +201,6 @@ export async function startContainer(paths: StatePaths, options: RunOptions): Pr
     withLock(paths, () => removeRecord(paths, config.id));
     throw e;
   }
-}
-
-/** Records a container's end, or removes it (--rm). Idempotent: the monitor and a command may both get here. */
-export function finishContainer(
-  paths: StatePaths,
-  id: string,
-  exit: { exitCode: number | null; finishedAt: Date; oomKilled?: boolean },
-): void {
-  let record: ContainerRecord;
-  try {
-    record = readRecord(paths, id);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
-    throw e;
-  }
-  if (record.config.autoRemove) {
-    removeRecord(paths, id);
-    return;
-  }
-  if (record.state.status === "exited") return;
-  writeState(paths, id, {
-    ...record.state,
-    status: "exited",
-    finishedAt: exit.finishedAt.toISOString(),
-    exitCode: exit.exitCode,
-    oomKilled: exit.oomKilled ?? false,
-  });
 }
 
 function removeIfPresent(path: string): void {

@@ -6,8 +6,51 @@
 import { exitCodeFromStatus, readExitSync } from "../logs/exit.ts";
 import { isSameProcess } from "../state/liveness.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
-import { type ContainerRecord, listRecords, readRecord, withLock } from "../state/store.ts";
-import { type ExitResult, finishContainer } from "./container.ts";
+import {
+  type ContainerRecord,
+  listRecords,
+  readRecord,
+  removeRecord,
+  withLock,
+  withLockAsync,
+  writeState,
+} from "../state/store.ts";
+import { removeStaleCgroups } from "../cgroups/mod.ts";
+import { cgroupOptions } from "./cgroups.ts";
+
+export interface ExitResult {
+  /** Docker's convention: the command's own code, or 128 + the signal that killed it; null when unknown. */
+  exitCode: number | null;
+  /** The kernel killed it for memory (its cgroup's OOM counter). */
+  oomKilled: boolean;
+}
+
+/** Records a container's end, or removes it (--rm). Idempotent: the monitor and a command may both get here. */
+export function finishContainer(
+  paths: StatePaths,
+  id: string,
+  exit: { exitCode: number | null; finishedAt: Date; oomKilled?: boolean },
+): void {
+  let record: ContainerRecord;
+  try {
+    record = readRecord(paths, id);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  if (record.config.autoRemove) {
+    removeRecord(paths, id);
+    return;
+  }
+  if (record.state.status === "exited") return;
+  writeState(paths, id, {
+    ...record.state,
+    status: "exited",
+    finishedAt: exit.finishedAt.toISOString(),
+    exitCode: exit.exitCode,
+    oomKilled: exit.oomKilled ?? false,
+  });
+}
 
 /** The exit the monitor recorded, or null while there is none. */
 export function readExitRecord(dir: string): { finishedAt: Date; exitCode: number | null } | null {
@@ -56,4 +99,16 @@ export async function waitForExit(paths: StatePaths, id: string): Promise<ExitRe
     }
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Removes the cgroups of containers that are gone or exited (husk was killed before it could). */
+export async function collectStaleCgroups(paths: StatePaths): Promise<void> {
+  // Records first brought up to date (a container whose husk was killed becomes "exited"), outside the lock.
+  currentRecords(paths);
+  await withLockAsync(paths, async () => {
+    const live = new Set(
+      listRecords(paths).filter((r) => r.state.status !== "exited").map((r) => r.config.id),
+    );
+    await removeStaleCgroups(live, cgroupOptions(paths));
+  });
 }
