@@ -1,17 +1,20 @@
-/** Where husk keeps its state: `--root` / HUSK_ROOT (default /var/lib/husk), runtime files under /run/husk. */
+/**
+ * Where husk keeps its state: `--root` / HUSK_ROOT, default /var/lib/husk. Everything a container needs
+ * afterwards (records, logs, exit records, the monitor program) lives there: nothing needs /run, and separate
+ * roots (tests, users) never see each other.
+ */
+import { resolve } from "node:path";
+
 export const DEFAULT_ROOT = "/var/lib/husk";
-export const DEFAULT_RUN_ROOT = "/run/husk";
 
 export interface StatePaths {
+  /** Absolute and normalized. */
   root: string;
-  /** Runtime files (gone at reboot): with a custom root, they live inside it so roots never share them. */
-  run: string;
 }
 
 export function statePaths(root?: string): StatePaths {
-  const chosen = root ?? Deno.env.get("HUSK_ROOT") ?? DEFAULT_ROOT;
-  const absolute = chosen.startsWith("/") ? chosen : `${Deno.cwd()}/${chosen}`;
-  return { root: absolute, run: absolute === DEFAULT_ROOT ? DEFAULT_RUN_ROOT : `${absolute}/run` };
+  const chosen = root || Deno.env.get("HUSK_ROOT") || DEFAULT_ROOT;
+  return { root: resolve(Deno.cwd(), chosen) };
 }
 
 export const containersDir = (p: StatePaths) => `${p.root}/containers`;

@@ -1,12 +1,5 @@
 import { deepEqual, equal } from "node:assert/strict";
-import {
-  containerDir,
-  containersDir,
-  DEFAULT_ROOT,
-  DEFAULT_RUN_ROOT,
-  lockFile,
-  statePaths,
-} from "./paths.ts";
+import { containerDir, containersDir, DEFAULT_ROOT, lockFile, statePaths } from "./paths.ts";
 
 /** Runs `fn` with HUSK_ROOT set to `value` (or unset), restoring the previous value after. */
 function withHuskRoot<T>(value: string | undefined, fn: () => T): T {
@@ -21,44 +14,23 @@ function withHuskRoot<T>(value: string | undefined, fn: () => T): T {
   }
 }
 
-Deno.test("statePaths: the defaults are /var/lib/husk with runtime files in /run/husk", () => {
+Deno.test("statePaths: the default is /var/lib/husk", () => {
   equal(DEFAULT_ROOT, "/var/lib/husk");
-  equal(DEFAULT_RUN_ROOT, "/run/husk");
-  deepEqual(withHuskRoot(undefined, () => statePaths()), { root: "/var/lib/husk", run: "/run/husk" });
+  deepEqual(withHuskRoot(undefined, () => statePaths()), { root: "/var/lib/husk" });
+  deepEqual(withHuskRoot("", () => statePaths()), { root: "/var/lib/husk" }, "an empty HUSK_ROOT is unset");
 });
 
-Deno.test("statePaths: an explicit root keeps its runtime files inside it", () => {
-  deepEqual(withHuskRoot(undefined, () => statePaths("/srv/husk")), {
-    root: "/srv/husk",
-    run: "/srv/husk/run",
-  });
+Deno.test("statePaths: HUSK_ROOT is used without an explicit root; an explicit root wins", () => {
+  deepEqual(withHuskRoot("/tmp/husk-env", () => statePaths()), { root: "/tmp/husk-env" });
+  deepEqual(withHuskRoot("/tmp/husk-env", () => statePaths("/srv/husk")), { root: "/srv/husk" });
 });
 
-Deno.test("statePaths: an explicit root equal to the default uses /run/husk", () => {
-  deepEqual(statePaths("/var/lib/husk"), { root: "/var/lib/husk", run: "/run/husk" });
-});
-
-Deno.test("statePaths: HUSK_ROOT is used without an explicit root", () => {
-  deepEqual(withHuskRoot("/tmp/husk-env", () => statePaths()), {
-    root: "/tmp/husk-env",
-    run: "/tmp/husk-env/run",
-  });
-});
-
-Deno.test("statePaths: an explicit root wins over HUSK_ROOT", () => {
-  deepEqual(withHuskRoot("/tmp/husk-env", () => statePaths("/srv/husk")), {
-    root: "/srv/husk",
-    run: "/srv/husk/run",
-  });
-});
-
-Deno.test("statePaths: a relative root is taken from the working directory", () => {
+Deno.test("statePaths: roots are absolute and normalized", () => {
   const cwd = Deno.cwd();
-  deepEqual(statePaths("state"), { root: `${cwd}/state`, run: `${cwd}/state/run` });
-  deepEqual(withHuskRoot("env-state", () => statePaths()), {
-    root: `${cwd}/env-state`,
-    run: `${cwd}/env-state/run`,
-  });
+  deepEqual(statePaths("state"), { root: `${cwd}/state` });
+  deepEqual(withHuskRoot("env-state", () => statePaths()), { root: `${cwd}/env-state` });
+  deepEqual(statePaths("/var/lib/husk/"), { root: "/var/lib/husk" }, "a trailing slash is the same root");
+  deepEqual(statePaths("/srv//husk/../husk"), { root: "/srv/husk" });
 });
 
 Deno.test("containersDir, containerDir and lockFile live under the root", () => {
