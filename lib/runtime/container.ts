@@ -7,7 +7,7 @@ import { buildConfig, hostsFile } from "../config/build.ts";
 import type { RunOptions } from "../config/options.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { InvalidInputError } from "../errors.ts";
-import { readHostFacts } from "../config/resources.ts";
+import { type HostFacts, readHostFacts } from "../config/resources.ts";
 import { createContainerCgroup, releaseCgroup } from "./cgroups.ts";
 import { hostFs } from "../rootfs/resolve.ts";
 import type { ChildPlan } from "../spawn/plan.ts";
@@ -87,6 +87,17 @@ export function dryRun(paths: StatePaths, options: RunOptions): ChildPlan {
 /** tini's static build (Debian's tini package), which runs in any root filesystem. */
 const INIT_BINARIES = ["/usr/bin/tini-static", "/usr/local/bin/tini-static"];
 
+/** What configs are checked against on this host: read once per process (a library may start thousands). */
+function hostFacts(): { initBinary: string | null; host: HostFacts } {
+  facts ??= {
+    initBinary: INIT_BINARIES.find((path) => hostFs.stat(path) === "file") ?? null,
+    host: readHostFacts(),
+  };
+  return facts;
+}
+
+let facts: { initBinary: string | null; host: HostFacts } | undefined;
+
 function configFor(paths: StatePaths, options: RunOptions, id: string, name: string): ContainerConfig {
   if (options.name !== undefined && !isValidName(options.name)) {
     throw new InvalidInputError(
@@ -106,8 +117,7 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
       }
     },
     etcDir: containerDir(paths, id),
-    initBinary: INIT_BINARIES.find((path) => hostFs.stat(path) === "file") ?? null,
-    host: readHostFacts(),
+    ...hostFacts(),
     now: new Date(),
   });
 }
