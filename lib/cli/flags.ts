@@ -75,6 +75,8 @@ function attachNegativeValues(argv: readonly string[], flags: readonly Flag[]): 
     }
     out.push(arg);
     if (!arg.startsWith("-") || arg === "--") return [...out, ...argv.slice(i + 1)];
+    // A flag's value is not where the command starts.
+    if (takesValue.has(arg) && i + 1 < argv.length) out.push(argv[++i]);
   }
   return out;
 }

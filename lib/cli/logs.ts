@@ -16,7 +16,9 @@ export function parseSince(text: string, now: Date): Date {
     return new Date(now.getTime() - Number(relative[1]) * unit);
   }
   if (/^\d+(\.\d+)?$/.test(text)) return new Date(Number(text) * 1000);
-  const time = Date.parse(text);
+  // RFC 3339 (a date, optionally with a time); Date.parse alone would also take free text.
+  const rfc3339 = /^\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?)?$/;
+  const time = rfc3339.test(text) ? Date.parse(text) : NaN;
   if (Number.isNaN(time)) {
     throw new InvalidInputError(
       `invalid --since "${text}": use a time (2026-11-23T10:00:00Z) or a duration (10m)`,

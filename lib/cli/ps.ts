@@ -84,9 +84,8 @@ export const ps: CommandModule = {
 
 /** The bind mounts the user asked for (not the generated /etc files). */
 function userBinds(config: ContainerConfig) {
-  return config.mounts.filter((m) =>
-    m.type === "bind" && !["/etc/hostname", "/etc/hosts"].includes(m.destination)
-  );
+  // Volumes are recursive binds ("rbind"); husk's own (the /etc files, --init's binary) are plain binds.
+  return config.mounts.filter((m) => m.type === "bind" && m.options.includes("rbind"));
 }
 
 /** Docker's `inspect` shape, from what husk records. */

@@ -63,11 +63,12 @@ export const command: CommandModule = {
 export function logMaxSize(options: readonly string[]): number | undefined {
   let size: number | undefined;
   for (const option of options) {
-    const [key, value] = option.split("=", 2);
+    const eq = option.indexOf("=");
+    const [key, value] = eq === -1 ? [option, ""] : [option.slice(0, eq), option.slice(eq + 1)];
     if (key !== "max-size") {
       throw new InvalidInputError(`unknown --log-opt "${key}": only max-size is supported`);
     }
-    const bytes = parseBytes(value ?? "");
+    const bytes = parseBytes(value);
     if (bytes === null || bytes < 4096) {
       throw new InvalidInputError(
         `invalid --log-opt max-size "${value}": a size of at least 4k, such as 10m`,

@@ -2,14 +2,15 @@
 
 /** go-units' HumanDuration, as `docker ps` prints it ("Less than a second", "About a minute", "3 hours"). */
 export function humanDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
+  // As go-units: seconds and minutes are cut off, hours are rounded.
+  const seconds = Math.floor(ms / 1000);
   if (seconds < 1) return "Less than a second";
   if (seconds === 1) return "1 second";
   if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.round(seconds / 60);
+  const minutes = Math.floor(ms / 60_000);
   if (minutes === 1) return "About a minute";
   if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.round(seconds / 3600);
+  const hours = Math.floor(ms / 3_600_000 + 0.5);
   if (hours === 1) return "About an hour";
   if (hours < 48) return `${hours} hours`;
   if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;

@@ -43,7 +43,10 @@ export function planExec(process: ContainerConfig, ctx: ExecContext): ChildPlan 
     [ns, name, flag],
   ) => ({
     call: "setns",
-    args: [w.namespaces[ns]!, new Named(flag, `CLONE_NEW${name.toUpperCase()}`)],
+    args: [
+      w.namespaces[ns]!,
+      new Named(flag, ns === "mount" ? "CLONE_NEWNS" : `CLONE_NEW${name.toUpperCase()}`),
+    ],
     what: `join the container's ${name} namespace`,
   }));
   const inside: Step[] = [
