@@ -1,7 +1,7 @@
 import { deepEqual, equal, notEqual, ok } from "node:assert/strict";
 import { Named, Stack, Struct } from "../../ffi/spawn.ts";
-import { buildConfig } from "../config/build.ts";
-import { defaultRunOptions, type RunOptions } from "../config/options.ts";
+import type { RunOptions } from "../config/options.ts";
+import { testConfig } from "../config/testing.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { FakeFs } from "../rootfs/fake_fs.ts";
 import { type MonitorWiring, planDetached } from "./detached.ts";
@@ -30,17 +30,7 @@ const HOST: Record<string, string> = {
 };
 
 function config(o: Partial<RunOptions> = {}): ContainerConfig {
-  return buildConfig({ ...defaultRunOptions(), detach: true, ...o }, {
-    id: "0123456789abcdef".repeat(4),
-    name: "test",
-    rootfs: ROOT,
-    hostEnv: () => undefined,
-    readEnvFile: () => "",
-    etcDir: ETC,
-    initBinary: null,
-    host: { cpus: [0, 1] },
-    now: new Date(0),
-  });
+  return testConfig(ROOT, ETC, { detach: true, ...o });
 }
 
 // The runtime's descriptors: the container's (sync pipe, error pipe, output pipes' write ends or the console

@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { Named, Stack } from "../../ffi/spawn.ts";
-import { buildConfig } from "../config/build.ts";
-import { defaultRunOptions, type RunOptions } from "../config/options.ts";
+import type { RunOptions } from "../config/options.ts";
+import { testConfig } from "../config/testing.ts";
 import type { ContainerConfig, Namespace } from "../config/types.ts";
 import { HuskError } from "../errors.ts";
 import { FakeFs } from "../rootfs/fake_fs.ts";
@@ -37,17 +37,7 @@ const WIRING: ExecWiring = {
 };
 
 function config(o: Partial<RunOptions> = {}): ContainerConfig {
-  const c = buildConfig({ ...defaultRunOptions(), command: ["/bin/sh", "-c", "echo hi"], ...o }, {
-    id: "0123456789abcdef".repeat(4),
-    name: "test",
-    rootfs: "/images/alpine",
-    hostEnv: () => undefined,
-    readEnvFile: () => "",
-    etcDir: "/state/c",
-    initBinary: null,
-    host: { cpus: [0, 1] },
-    now: new Date(0),
-  });
+  const c = testConfig("/images/alpine", "/state/c", { command: ["/bin/sh", "-c", "echo hi"], ...o });
   return { ...c, root: { path: ROOT } };
 }
 

@@ -1,7 +1,6 @@
 import { equal, ok } from "node:assert/strict";
 import { Named, Stack, Struct } from "../../ffi/spawn.ts";
-import { buildConfig } from "../config/build.ts";
-import { defaultRunOptions } from "../config/options.ts";
+import { testConfig } from "../config/testing.ts";
 import type { FsView } from "../rootfs/resolve.ts";
 import { formatArg, formatCloneFlags, formatPlan, formatStep } from "./format.ts";
 import { CLONE, SIGCHLD } from "./linux.ts";
@@ -104,17 +103,7 @@ Deno.test("formatPlan: a real plan prints every step once, in order", () => {
       throw new Error(`no symlink at ${p}`);
     },
   };
-  const config = buildConfig({ ...defaultRunOptions(), command: ["sh", "-c", "echo hi"] }, {
-    id: "ab".repeat(32),
-    name: "t",
-    rootfs: "/r",
-    hostEnv: () => undefined,
-    readEnvFile: () => "",
-    etcDir: "/etc-dir",
-    initBinary: null,
-    host: { cpus: [0, 1] },
-    now: new Date(0),
-  });
+  const config = testConfig("/r", "/etc-dir", { command: ["sh", "-c", "echo hi"] });
   const plan = planChild(config, {
     wiring: { syncRead: 5, syncWrite: 6, errRead: 7, dieWithParent: true },
     ignoredSignals: [],

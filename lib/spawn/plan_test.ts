@@ -1,8 +1,8 @@
 import { FakeFs } from "../rootfs/fake_fs.ts";
 import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
 import { type Arg, Named, Struct } from "../../ffi/spawn.ts";
-import { buildConfig } from "../config/build.ts";
-import { defaultRunOptions, type RunOptions } from "../config/options.ts";
+import type { RunOptions } from "../config/options.ts";
+import { testConfig } from "../config/testing.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { HuskError, InvalidInputError } from "../errors.ts";
 import {
@@ -57,17 +57,7 @@ const WIRING: Wiring = {
 const NO_CONSOLE: Wiring = { syncRead: 10, syncWrite: 11, errRead: 12, dieWithParent: true };
 
 function config(o: Partial<RunOptions> = {}): ContainerConfig {
-  return buildConfig({ ...defaultRunOptions(), ...o }, {
-    id: "0123456789abcdef".repeat(4),
-    name: "test",
-    rootfs: ROOT,
-    hostEnv: () => undefined,
-    readEnvFile: () => "",
-    etcDir: ETC,
-    initBinary: null,
-    host: { cpus: [0, 1] },
-    now: new Date(0),
-  });
+  return testConfig(ROOT, ETC, o);
 }
 
 interface PlanOptions {
