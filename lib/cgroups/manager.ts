@@ -166,6 +166,9 @@ function mountsOf(ctx: Context): string[] {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Parent cgroups this process has created or checked, per file system (the real one, or a test's fake). */
+const readyParents = new WeakMap<CgroupFs, Set<string>>();
+
 /** One container's cgroup, in every hierarchy it uses. */
 export class Cgroup {
   /** The cgroup's directory in each hierarchy (absolute; one per hierarchy). */
@@ -200,10 +203,17 @@ export class Cgroup {
     for (const [mount, leaf] of this.#byMount) {
       const v2 = this.#version(mount) === 2;
       const chain = [mount, ...parent.split("/").map((_, i, a) => `${mount}/${a.slice(0, i + 1).join("/")}`)];
-      for (let i = 0; i < chain.length; i++) {
-        if (i > 0 && !fs.exists(chain[i])) this.#mkdir(chain[i], true);
-        if (v2) this.#enableControllers(chain[i]);
-        else if (i > 0 && this.#isCpuset(mount)) this.#inheritCpuset(chain[i], chain[i - 1]);
+      const top = chain[chain.length - 1];
+      // The parents, once made ready by this process, only need to be still there (a library starts many).
+      const ready = readyParents.get(fs) ?? new Set<string>();
+      readyParents.set(fs, ready);
+      if (!ready.has(top) || !fs.exists(top)) {
+        for (let i = 0; i < chain.length; i++) {
+          if (i > 0 && !fs.exists(chain[i])) this.#mkdir(chain[i], true);
+          if (v2) this.#enableControllers(chain[i]);
+          else if (i > 0 && this.#isCpuset(mount)) this.#inheritCpuset(chain[i], chain[i - 1]);
+        }
+        ready.add(top);
       }
       if (fs.exists(leaf)) {
         throw new CgroupError(

@@ -70,7 +70,13 @@ export class Container {
     const exitCode = exitCodeOf(await waitPid(this.process.pid));
     const finishedAt = new Date();
     const { oomKilled } = await releaseCgroup(this.paths, this.id);
-    withLock(this.paths, () => finishContainer(this.paths, this.id, { exitCode, finishedAt, oomKilled }));
+    withLock(
+      this.paths,
+      () =>
+        this.config.autoRemove
+          ? removeRecord(this.paths, this.id)
+          : finishContainer(this.paths, this.id, { exitCode, finishedAt, oomKilled }),
+    );
     return { exitCode, oomKilled };
   }
 }
