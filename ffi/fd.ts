@@ -89,7 +89,3 @@ export function receiveFd(socket: number): number | null {
   if (view.getInt32(8, true) !== SOL_SOCKET || view.getInt32(12, true) !== SCM_RIGHTS) return null;
   return view.getInt32(16, true);
 }
-
-export function isTerminal(fd: number): boolean {
-  return libc().isatty(fd) === 1;
-}

@@ -12,7 +12,6 @@ const symbols = {
   socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   close: { parameters: ["i32"], result: "i32" },
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   recvmsg: { parameters: ["i32", "buffer", "i32"], result: "isize" },
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
@@ -23,7 +22,6 @@ const symbols = {
     result: "i32",
     nonblocking: true,
   },
-  isatty: { parameters: ["i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 let lib: Deno.DynamicLibrary<typeof symbols> | undefined;

@@ -30,15 +30,6 @@ export function parseExit(bytes: Uint8Array): ExitRecord {
 }
 
 /** The exit record in `dir`, or null while there is none (the container runs, or its monitor was killed). */
-export async function readExit(dir: string): Promise<ExitRecord | null> {
-  try {
-    return parseExit(await Deno.readFile(`${dir}/${EXIT_FILE}`));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
 export function readExitSync(dir: string): ExitRecord | null {
   try {
     return parseExit(Deno.readFileSync(`${dir}/${EXIT_FILE}`));

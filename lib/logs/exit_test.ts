@@ -1,5 +1,5 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
-import { EXIT_FILE, exitCodeFromStatus, exitRecorded, parseExit, readExit, readExitSync } from "./exit.ts";
+import { EXIT_FILE, exitCodeFromStatus, exitRecorded, parseExit, readExitSync } from "./exit.ts";
 
 function exitBytes(ns: bigint, status: number): Uint8Array {
   const out = new Uint8Array(16);
@@ -31,15 +31,13 @@ Deno.test("exitCodeFromStatus: the code, 128 + signal, or null when unknown", ()
   equal(exitCodeFromStatus(0xffff), null); // continued
 });
 
-Deno.test("readExit: null before the record exists, then the record", async () => {
+Deno.test("readExitSync: null before the record exists, then the record", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    equal(await readExit(dir), null);
     equal(readExitSync(dir), null);
     equal(await exitRecorded(dir), false);
     await Deno.writeFile(`${dir}/${EXIT_FILE}`, exitBytes(5_000_000n, 9));
-    deepEqual(await readExit(dir), { finishedAt: new Date(5), finishedAtNs: 5_000_000n, status: 9 });
-    deepEqual(readExitSync(dir), await readExit(dir));
+    deepEqual(readExitSync(dir), { finishedAt: new Date(5), finishedAtNs: 5_000_000n, status: 9 });
     equal(await exitRecorded(dir), true);
   } finally {
     await Deno.remove(dir, { recursive: true });
