@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { installMonitor } from "../elf.ts";
 import { MONITOR_X86_64 } from "./monitor.ts";
-import { exitCodeFromStatus, readExit } from "../../lib/logs/exit.ts";
+import { exitCodeFromStatus, readExitSync } from "../../lib/logs/exit.ts";
 import { LOG_FILE, type LogRecord, parseRecords, ROTATED_LOG_FILE } from "../../lib/logs/record.ts";
 
 const decoder = new TextDecoder();
@@ -167,7 +167,7 @@ Deno.test("monitor: logs both streams in order, records the exit, runs the exit 
       if (i > 0) ok(log[i].time >= log[i - 1].time, "in the order they were read");
     }
 
-    const exit = (await readExit(result.ctr))!;
+    const exit = (readExitSync(result.ctr))!;
     equal(exit.status, 3 << 8);
     equal(exitCodeFromStatus(exit.status), 3);
     ok(exit.finishedAtNs >= log[3].time + 500_000_000n && exit.finishedAtNs <= result.ended);
@@ -194,7 +194,7 @@ Deno.test("monitor: a single stream (fd 4 not open); no exit command: exit 0", a
       "stdout",
       "c",
     ]]);
-    equal((await readExit(result.ctr))!.status, 0);
+    equal((readExitSync(result.ctr))!.status, 0);
   });
 });
 
@@ -206,7 +206,7 @@ Deno.test("monitor: a container killed by a signal; an exit command that cannot 
     });
     equal(result.code, 1);
     deepEqual(brief(await records(`${result.ctr}/${LOG_FILE}`)), [["stdout", "bye"]]);
-    const exit = (await readExit(result.ctr))!;
+    const exit = (readExitSync(result.ctr))!;
     equal(exit.status, 9);
     equal(exitCodeFromStatus(exit.status), 137);
   });
@@ -217,7 +217,7 @@ Deno.test("monitor: a container without output still gets an (empty) log", async
     const result = await runMonitor(root, { container: "exit 0" });
     equal(result.code, 0);
     equal((await Deno.stat(`${result.ctr}/${LOG_FILE}`)).size, 0);
-    equal((await readExit(result.ctr))!.status, 0);
+    equal((readExitSync(result.ctr))!.status, 0);
   });
 });
 
@@ -282,6 +282,6 @@ os.execv(monitor, [monitor, "100000"])`;
       const log = await records(`${ctr}/${LOG_FILE}`);
       ok(log.every((r) => r.stream === "stdout"));
       equal(log.map((r) => decoder.decode(r.data)).join(""), "hello\r\nworld\r\n");
-      equal((await readExit(ctr))!.status, 5 << 8);
+      equal((readExitSync(ctr))!.status, 5 << 8);
     }),
 });
