@@ -38,6 +38,8 @@ export const SYSCALL_NAMES = [
   "clone",
   "setns",
   "getpid",
+  "capset",
+  "seccomp",
 ] as const;
 
 export type SyscallName = typeof SYSCALL_NAMES[number];

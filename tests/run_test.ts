@@ -68,7 +68,10 @@ Deno.test("every namespace differs from the host's", () =>
 
 Deno.test("a mount made inside is invisible on the host", () =>
   withRoot(async (root) => {
+    // Mounting takes CAP_SYS_ADMIN, which containers do not get by default (as with Docker).
     const r = await run(root, [
+      "--cap-add",
+      "SYS_ADMIN",
       "sh",
       "-c",
       "mkdir -p /mnt/inside && mount -t tmpfs marker /mnt/inside && grep marker /proc/mounts",

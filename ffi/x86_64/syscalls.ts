@@ -40,4 +40,6 @@ export const SYSCALLS_X86_64 = {
   clone: 56,
   setns: 308,
   getpid: 39,
+  capset: 126,
+  seccomp: 317,
 } as const satisfies Record<SyscallName, number>;

@@ -1,3 +1,4 @@
+import { CAPABILITIES } from "../security/capabilities.ts";
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { buildConfig, type BuildContext, DEFAULT_LOG_MAX_SIZE } from "../config/build.ts";
 import { defaultRunOptions, type RunOptions } from "../config/options.ts";
@@ -21,6 +22,10 @@ function context(overrides: Partial<BuildContext> = {}): BuildContext {
     etcDir: "/state/containers/web",
     initBinary: null,
     host: { cpus: [0, 1] },
+    readSeccompProfile: (path) => {
+      throw new Error(`unexpected seccomp profile ${path}`);
+    },
+    hostCapabilities: Object.keys(CAPABILITIES),
     now: new Date(CREATED),
     ...overrides,
   };

@@ -33,6 +33,16 @@ const FLAGS: readonly Flag[] = [
   { name: "tmpfs", value: "PATH[:OPTS]", multiple: true, help: "mount a tmpfs" },
   { name: "detach", short: "d", help: "run in the background and print the container ID" },
   { name: "rm", help: "remove the container when it exits" },
+  { name: "cap-add", value: "CAP", multiple: true, help: "add a Linux capability (ALL for every one)" },
+  { name: "cap-drop", value: "CAP", multiple: true, help: "drop a Linux capability (ALL for every one)" },
+  { name: "privileged", help: "every capability, no seccomp filter, no masked paths, /sys writable" },
+  {
+    name: "security-opt",
+    value: "OPT",
+    multiple: true,
+    help: "no-new-privileges, seccomp=unconfined or seccomp=PROFILE.json",
+  },
+  { name: "read-only", help: "mount the root filesystem read-only" },
   { name: "init", help: "run an init (tini) as PID 1: it forwards signals and reaps zombies" },
   ...RESOURCE_FLAGS,
   {
@@ -103,6 +113,11 @@ export function runOptions(v: FlagValues, command: string[]): RunOptions {
     restart: text("restart"),
     logMaxSize: logMaxSize(list("log-opt")),
     resources: resourceFlags(v),
+    capAdd: list("cap-add"),
+    capDrop: list("cap-drop"),
+    privileged: v.privileged === true,
+    securityOpt: list("security-opt"),
+    readOnly: v["read-only"] === true,
     command,
   };
 }

@@ -4,6 +4,7 @@ import { DEFAULT_NAMESPACES, defaultDevices, defaultMounts } from "./defaults.ts
 import { buildEnv, parseEnvEntry, parseEnvFile } from "./env.ts";
 import type { RunOptions } from "./options.ts";
 import { type HostFacts, parseResources } from "./resources.ts";
+import { buildSecurity } from "./security.ts";
 import type { ContainerConfig, Mount, RestartPolicy } from "./types.ts";
 import { parseUser } from "./user.ts";
 import { normalize, parseTmpfs, parseVolume } from "./volume.ts";
@@ -23,6 +24,10 @@ export interface BuildContext {
   initBinary: string | null;
   /** What limits are checked against (the host's CPUs). */
   host: HostFacts;
+  /** The text of a --security-opt seccomp=PROFILE.json file. */
+  readSeccompProfile(path: string): string;
+  /** The capabilities husk holds (its permitted set): more cannot be granted. */
+  hostCapabilities: readonly string[];
   now: Date;
 }
 
@@ -60,6 +65,7 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
     );
   }
   const init = options.init ? initMount(ctx.initBinary) : null;
+  const security = buildSecurity(options, ctx.readSeccompProfile, ctx.hostCapabilities);
   const args = init ? [INIT_PATH, "--", ...command] : command;
   return {
     id: ctx.id,
@@ -81,7 +87,7 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
     namespaces: [...DEFAULT_NAMESPACES],
     // Sorted together, so that a user's /etc volume lies under the generated /etc/hosts, as with Docker.
     mounts: [
-      ...defaultMounts(),
+      ...defaultMounts(security.privileged),
       ...sortByDepth([...(init ? [init] : []), ...etcMounts(ctx.etcDir, userMounts), ...userMounts]),
     ],
     devices: defaultDevices(),
@@ -90,6 +96,7 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
     log: { maxSize: options.logMaxSize ?? DEFAULT_LOG_MAX_SIZE },
     restartPolicy,
     resources: parseResources(options.resources, ctx.host),
+    security,
   };
 }
 

@@ -1,3 +1,4 @@
+import { CAPABILITIES } from "../security/capabilities.ts";
 import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
 import { InvalidInputError } from "../errors.ts";
 import {
@@ -29,6 +30,10 @@ function context(overrides: Partial<BuildContext> = {}): BuildContext {
     etcDir: "/var/lib/husk/containers/abc",
     initBinary: null,
     host: { cpus: [0, 1] },
+    readSeccompProfile: (path) => {
+      throw new Error(`unexpected seccomp profile ${path}`);
+    },
+    hostCapabilities: Object.keys(CAPABILITIES),
     now: NOW,
     ...overrides,
   };

@@ -3,7 +3,8 @@ import type { Device, Mount, Namespace } from "./types.ts";
 
 export const DEFAULT_NAMESPACES: readonly Namespace[] = ["pid", "network", "ipc", "uts", "mount", "cgroup"];
 
-export function defaultMounts(): Mount[] {
+/** The kernel file systems; /sys is read-only unless the container is privileged. */
+export function defaultMounts(privileged = false): Mount[] {
   return [
     { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
     {
@@ -25,7 +26,12 @@ export function defaultMounts(): Mount[] {
       options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
     },
     { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
-    { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+    {
+      destination: "/sys",
+      type: "sysfs",
+      source: "sysfs",
+      options: ["nosuid", "noexec", "nodev", privileged ? "rw" : "ro"],
+    },
   ];
 }
 

@@ -30,6 +30,13 @@ export interface RunOptions {
   logMaxSize?: number;
   /** -m, --memory-swap, --cpus, --cpu-shares, --cpuset-cpus, --pids-limit, as typed. */
   resources: ResourceFlags;
+  capAdd: string[];
+  capDrop: string[];
+  privileged: boolean;
+  /** --security-opt values, as typed. */
+  securityOpt: string[];
+  /** --read-only: the root filesystem is mounted read-only. */
+  readOnly: boolean;
   command: string[];
 }
 
@@ -45,6 +52,11 @@ export function defaultRunOptions(): RunOptions {
     noPivot: false,
     detach: false,
     resources: {},
+    capAdd: [],
+    capDrop: [],
+    privileged: false,
+    securityOpt: [],
+    readOnly: false,
     init: false,
     command: [],
   };

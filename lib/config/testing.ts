@@ -1,3 +1,4 @@
+import { CAPABILITIES } from "../security/capabilities.ts";
 /**
  * Test support: a container config built from run options with a fixed, host-independent context (no
  * environment, no env files, two CPUs, no init binary), as the planning tests need it.
@@ -22,6 +23,10 @@ export function testConfig(
     etcDir,
     initBinary: null,
     host: { cpus: [0, 1] },
+    readSeccompProfile: (path) => {
+      throw new Error(`unexpected seccomp profile ${path}`);
+    },
+    hostCapabilities: Object.keys(CAPABILITIES),
     now: new Date(0),
   });
 }

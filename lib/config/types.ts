@@ -4,6 +4,7 @@
  */
 
 import type { Resources } from "./resources.ts";
+import type { SecurityConfig } from "./security.ts";
 
 export type Namespace = "uts" | "pid" | "mount" | "ipc" | "network" | "cgroup" | "user";
 
@@ -61,6 +62,8 @@ export interface ContainerConfig {
   log: { maxSize: number };
   /** Cgroup limits (memory, CPU, pids), in OCI's units. */
   resources: Resources;
+  /** Capabilities, no_new_privs, seccomp, masked and read-only paths. */
+  security: SecurityConfig;
   /** What happens when a detached container exits (a `stop` or `rm -f` is never followed by a restart). */
   restartPolicy: RestartPolicy;
 }

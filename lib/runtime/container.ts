@@ -8,6 +8,7 @@ import type { RunOptions } from "../config/options.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { InvalidInputError } from "../errors.ts";
 import { type HostFacts, readHostFacts } from "../config/resources.ts";
+import { capabilitiesOfMask } from "../security/capabilities.ts";
 import { createContainerCgroup, releaseCgroup } from "./cgroups.ts";
 import { hostFs } from "../rootfs/resolve.ts";
 import type { ChildPlan } from "../spawn/plan.ts";
@@ -94,15 +95,19 @@ export function dryRun(paths: StatePaths, options: RunOptions): ChildPlan {
 const INIT_BINARIES = ["/usr/bin/tini-static", "/usr/local/bin/tini-static"];
 
 /** What configs are checked against on this host: read once per process (a library may start thousands). */
-function hostFacts(): { initBinary: string | null; host: HostFacts } {
+function hostFacts(): HostContext {
   facts ??= {
     initBinary: INIT_BINARIES.find((path) => hostFs.stat(path) === "file") ?? null,
     host: readHostFacts(),
+    hostCapabilities: capabilitiesOfMask(
+      Deno.readTextFileSync("/proc/self/status").match(/^CapPrm:\s*([0-9a-f]+)$/m)?.[1] ?? "0",
+    ),
   };
   return facts;
 }
 
-let facts: { initBinary: string | null; host: HostFacts } | undefined;
+type HostContext = { initBinary: string | null; host: HostFacts; hostCapabilities: string[] };
+let facts: HostContext | undefined;
 
 function configFor(paths: StatePaths, options: RunOptions, id: string, name: string): ContainerConfig {
   if (options.name !== undefined && !isValidName(options.name)) {
@@ -120,6 +125,13 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
         return Deno.readTextFileSync(f);
       } catch (e) {
         throw new InvalidInputError(`cannot read env file ${f}: ${(e as Error).message}`);
+      }
+    },
+    readSeccompProfile: (f) => {
+      try {
+        return Deno.readTextFileSync(f);
+      } catch (e) {
+        throw new InvalidInputError(`cannot read seccomp profile ${f}: ${(e as Error).message}`);
       }
     },
     etcDir: containerDir(paths, id),

@@ -1,3 +1,4 @@
+import { CAPABILITIES } from "../security/capabilities.ts";
 import { equal } from "node:assert/strict";
 import { buildConfig, type BuildContext } from "../config/build.ts";
 import { defaultRunOptions, type RunOptions } from "../config/options.ts";
@@ -15,6 +16,10 @@ const CONTEXT: BuildContext = {
   etcDir: "/state/containers/box",
   initBinary: null,
   host: { cpus: [0, 1] },
+  readSeccompProfile: (path) => {
+    throw new Error(`unexpected seccomp profile ${path}`);
+  },
+  hostCapabilities: Object.keys(CAPABILITIES),
   now: new Date("2024-05-06T07:08:09.010Z"),
 };
 

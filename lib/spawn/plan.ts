@@ -42,6 +42,8 @@ import {
   TIOCSWINSZ,
 } from "./linux.ts";
 import { mountFlagNames, parseMountOptions } from "./mount_options.ts";
+import { boundingSteps, capabilitySteps, maskSteps, seccompSteps } from "./confine.ts";
+import { seccompProgram } from "../security/filter.ts";
 
 /** A step with what it does in words, for error messages and the dry run. */
 export interface Step extends RawStep {
@@ -222,6 +224,7 @@ function rootfsSteps(config: ContainerConfig, layers: Layer[], fs: FsView): Step
       what: `link ${link} to ${target}`,
     });
   }
+  steps.push(...maskSteps(config));
   return steps;
 }
 
@@ -412,12 +415,20 @@ export function processSteps(
   const dir = resolveInRoot(config.root.path, cwd, layers, fs);
   const missing = dir.kind === "missing" ? [...dir.missingParents, dir.path] : [];
   const groups = new Uint8Array(new Uint32Array([user.gid, ...user.additionalGids]).buffer);
+  // Without no_new_privs, installing a filter takes CAP_SYS_ADMIN: before the capabilities go. With it, last,
+  // so that the filter sees as little of husk's own work as possible.
+  const filter = seccompSteps(seccompProgram(config));
+  const early = !config.security.noNewPrivileges;
   const steps: Step[] = [
     ...missing.map((d) => mkdirStep(d, `create the working directory ${d}`)),
     { call: "chdir", args: [cwd], what: `enter the working directory ${cwd}` },
+    ...boundingSteps(config),
+    ...(early ? filter : []),
     { call: "setgroups", args: [groups.length / 4, groups], what: "set the supplementary groups" },
     { call: "setresgid", args: [user.gid, user.gid, user.gid], what: `switch to gid ${user.gid}` },
     { call: "setresuid", args: [user.uid, user.uid, user.uid], what: `switch to uid ${user.uid}` },
+    ...capabilitySteps(config),
+    ...(early ? [] : filter),
     { call: "umask", args: [0o022], what: "the usual umask" },
     {
       call: "close_range",
