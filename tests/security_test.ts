@@ -131,3 +131,18 @@ Deno.test("bad confinement flags: one clear error, nothing created", () =>
       match(r.stderr, message);
     }
   }));
+
+Deno.test("devices cgroup (v1): a device node outside the standard ones can be made but not opened", () =>
+  withRoot(async (root) => {
+    const script = "mknod /tmp/kmsg c 1 11 && head -c1 /tmp/kmsg | wc -c";
+    const confined = await run(root, ["--tmpfs", "/tmp:dev", "sh", "-c", script]);
+    match(confined.stderr, /head: \/tmp\/kmsg: Operation not permitted/);
+    const standard = await run(root, [
+      "sh",
+      "-c",
+      "head -c1 /dev/zero | wc -c; echo x > /dev/null && echo null-ok",
+    ]);
+    equal(standard.stdout, "1\nnull-ok\n");
+    const privileged = await run(root, ["--privileged", "--tmpfs", "/tmp:dev", "sh", "-c", script]);
+    equal(privileged.stdout, "1\n", privileged.stderr);
+  }));

@@ -13,7 +13,7 @@
 import type { CgroupFs } from "./fs.ts";
 
 /** The controllers husk uses. On v2 cpuacct (cpu.stat) and freezer (cgroup.freeze) are part of the core. */
-export const CONTROLLERS = ["memory", "pids", "cpu", "cpuacct", "cpuset", "freezer"] as const;
+export const CONTROLLERS = ["memory", "pids", "cpu", "cpuacct", "cpuset", "freezer", "devices"] as const;
 export type Controller = typeof CONTROLLERS[number];
 
 export type Mode = "v2" | "hybrid" | "v1";
@@ -108,7 +108,6 @@ export function layoutFrom(
 
 const KNOWN_V1 = new Set([
   "blkio",
-  "devices",
   "hugetlb",
   "net_cls",
   "net_prio",

@@ -175,6 +175,11 @@ export class FakeCgroupFs implements CgroupFs {
       set("pids.events", "max 0\n");
     }
     if (controllers.includes("freezer") && !isRoot) set("freezer.state", "THAWED");
+    if (controllers.includes("devices")) {
+      set("devices.deny", "");
+      set("devices.allow", "");
+      set("devices.list", "a *:* rwm");
+    }
   }
 
   #words(path: string): string[] {

@@ -197,6 +197,18 @@ export class Cgroup {
     return mount === this.ctx.layout.unified ? 2 : 1;
   }
 
+  /**
+   * v1's devices controller: deny every device, then allow `rules` ("c 1:3 rwm", "c *:* m"). False where the
+   * kernel has no such hierarchy (v2 filters devices with an eBPF program instead).
+   */
+  restrictDevices(rules: readonly string[]): boolean {
+    const dir = this.pathOf("devices");
+    if (dir === null) return false;
+    this.#write(`${dir}/devices.deny`, "a");
+    for (const rule of rules) this.#write(`${dir}/devices.allow`, rule);
+    return true;
+  }
+
   /** @internal makes the directories (parents as needed), v1 cpuset values copied from the parent. */
   create(): void {
     const { fs, parent } = this.ctx;

@@ -47,7 +47,7 @@ Deno.test("hybrid (this machine): a directory per v1 hierarchy under husk/, limi
   );
   deepEqual(
     cg.paths.sort(),
-    ["cpu", "cpuacct", "cpuset", "freezer", "memory", "pids"].map((h) => `${R}/${h}/husk/c1`),
+    ["cpu", "cpuacct", "cpuset", "devices", "freezer", "memory", "pids"].map((h) => `${R}/${h}/husk/c1`),
   );
   equal(cg.pathOf("memory"), `${R}/memory/husk/c1`);
   equal(fs.read(`${R}/memory/husk/c1/memory.limit_in_bytes`), String(32 * MiB));
@@ -62,6 +62,9 @@ Deno.test("hybrid (this machine): a directory per v1 hierarchy under husk/, limi
   equal(fs.read(`${R}/cpuset/husk/c1/cpuset.cpus`), "0-1");
   equal(fs.read(`${R}/cpuset/husk/c1/cpuset.mems`), "0");
   ok(!fs.log.some((l) => l.includes("/unified/")), "nothing in the controller-less cgroup2");
+  equal(cg.restrictDevices(["c 1:3 rwm"]), true);
+  ok(fs.log.includes(`write ${R}/devices/husk/c1/devices.deny a`), fs.log.join("\n"));
+  ok(fs.log.includes(`write ${R}/devices/husk/c1/devices.allow c 1:3 rwm`));
   cg.join(4242);
   deepEqual(cg.pids(), [4242]);
   assertOnlyOwnCgroups(fs);

@@ -11,7 +11,7 @@ import {
   openCgroup,
   realFs,
 } from "../cgroups/mod.ts";
-import type { Resources } from "../config/resources.ts";
+import type { ContainerConfig } from "../config/types.ts";
 import { DEFAULT_ROOT, type StatePaths } from "../state/paths.ts";
 
 /**
@@ -36,12 +36,46 @@ export function cgroupOptions(paths: StatePaths): CgroupOptions {
  * first process ends, so killing what is left of a cgroup needs no freezing (v2's cgroup.kill is used where
  * the kernel has it). One hierarchy less to create, join and remove per container.
  */
-const CONTAINER_CONTROLLERS: readonly Controller[] = ["memory", "pids", "cpu", "cpuacct", "cpuset"];
+const CONTAINER_CONTROLLERS: readonly Controller[] = [
+  "memory",
+  "pids",
+  "cpu",
+  "cpuacct",
+  "cpuset",
+  "devices",
+];
+
+/**
+ * The devices a container may use (runc's and Docker's list): /dev/null, zero, full, random, urandom, tty,
+ * console, ptmx and the pseudo-terminals, /dev/net/tun; any device node may be created ("m") but not opened.
+ */
+export const DEFAULT_DEVICE_RULES: readonly string[] = [
+  "c *:* m",
+  "b *:* m",
+  "c 1:3 rwm",
+  "c 1:5 rwm",
+  "c 1:7 rwm",
+  "c 1:8 rwm",
+  "c 1:9 rwm",
+  "c 5:0 rwm",
+  "c 5:1 rwm",
+  "c 5:2 rwm",
+  "c 136:* rwm",
+  "c 10:200 rwm",
+];
 
 let layout: Layout | undefined;
 
-export function createContainerCgroup(paths: StatePaths, id: string, resources: Resources) {
-  return createCgroup(id, resources, cgroupOptions(paths));
+/** The container's cgroup with its limits and, unless privileged, its device rules (v1). */
+export function createContainerCgroup(paths: StatePaths, config: ContainerConfig) {
+  const cgroup = createCgroup(config.id, config.resources, cgroupOptions(paths));
+  try {
+    if (!config.security.privileged) cgroup.restrictDevices(DEFAULT_DEVICE_RULES);
+  } catch (e) {
+    cgroup.rollback();
+    throw e;
+  }
+  return cgroup;
 }
 
 export function openContainerCgroup(paths: StatePaths, id: string) {

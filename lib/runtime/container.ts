@@ -186,12 +186,12 @@ export async function startCreated(
   if (detach) installedMonitor(paths);
   // "created" again before the cgroup exists: a collection of stale cgroups counts this one as live.
   const cgroup = restartCount === 0 && fresh
-    ? createContainerCgroup(paths, config.id, config.resources)
+    ? createContainerCgroup(paths, config)
     : await withLockAsync(paths, async () => {
       writeState(paths, config.id, { ...createdState(), restartCount });
       // A previous run's cgroup, which its monitor's exit command has not released yet (a restart).
       await releaseCgroup(paths, config.id);
-      return createContainerCgroup(paths, config.id, config.resources);
+      return createContainerCgroup(paths, config);
     });
   let process: ContainerProcess;
   try {

@@ -62,7 +62,12 @@ export function readExitRecord(dir: string): { finishedAt: Date; exitCode: numbe
 export function refresh(paths: StatePaths, record: ContainerRecord): ContainerRecord | null {
   if (record.state.status !== "running") return record;
   const exit = readExitRecord(containerDir(paths, record.config.id));
-  if (exit === null && isSameProcess(record.state.pid, record.state.pidStartTime)) return record;
+  if (exit === null) {
+    if (isSameProcess(record.state.pid, record.state.pidStartTime)) return record;
+    // Just exited, not yet reaped and recorded by its monitor (which is still there to do it).
+    const monitor = record.state.monitorPid;
+    if (monitor !== null && isSameProcess(monitor, null)) return record;
+  }
   withLock(
     paths,
     () => finishContainer(paths, record.config.id, exit ?? { exitCode: null, finishedAt: new Date() }),

@@ -78,8 +78,8 @@ export function capabilityName(text: string, flag: string): string {
 
 /**
  * The container's capabilities, as Docker computes them: ALL in --cap-add grants every capability (less the
- * dropped ones); ALL in --cap-drop keeps only the added ones; otherwise the defaults, plus added, less dropped.
- * "Every capability" is every one the runtime itself holds (`host`): a process cannot grant more.
+ * dropped ones); ALL in --cap-drop keeps only the added ones; otherwise the defaults less the dropped ones,
+ * plus the added ones (a capability both dropped and added is kept). "Every capability" is every one the runtime itself holds (`host`): a process cannot grant more.
  */
 export function containerCapabilities(
   add: readonly string[],
@@ -98,7 +98,7 @@ export function containerCapabilities(
   let set: Set<string>;
   if (added.includes("ALL")) set = new Set(all.filter((c) => !dropped.includes(c)));
   else if (dropped.includes("ALL")) set = new Set(added);
-  else set = new Set([...DEFAULT_CAPABILITIES, ...added].filter((c) => !dropped.includes(c)));
+  else set = new Set([...DEFAULT_CAPABILITIES.filter((c) => !dropped.includes(c)), ...added]);
   return all.filter((c) => set.has(c));
 }
 

@@ -545,3 +545,94 @@ Deno.test("planChild: planning does not depend on the wiring's descriptors excep
   deepEqual(a, b);
   notEqual(a.length, 0);
 });
+
+// Confinement: where the capability, no_new_privs, seccomp and mask steps fall in the plan.
+
+const PR_CAPBSET_DROP = 24;
+const PR_SET_NO_NEW_PRIVS = 38;
+const isPrctl = (option: number) => (s: Step) => s.call === "prctl" && value(s.args[0]) === option;
+const isMask = (s: Step) =>
+  s.call === "mount" && ["/r/proc/kcore", "/r/proc/asound", "/r/sys/firmware", "/r/proc/sys"].includes(
+    s.args[1] as string,
+  );
+
+Deno.test("planChild: the bounding set is reduced before setresuid, after the pivot", () => {
+  const { steps } = plan();
+  const drops = steps.filter(isPrctl(PR_CAPBSET_DROP));
+  equal(drops.length, 41 - 14);
+  const setresuid = indexOf(steps, isCall("setresuid"), "setresuid");
+  const pivot = indexOf(steps, isCall("pivot_root"), "pivot_root");
+  ok(drops.every((s) => steps.indexOf(s) < setresuid));
+  ok(drops.every((s) => steps.indexOf(s) > pivot));
+  // For a non-root user as well: after setresuid the capability to drop them is gone.
+  const user = plan({ user: "1000:1000" }).steps;
+  const userSetresuid = indexOf(user, isCall("setresuid"), "setresuid");
+  ok(user.filter(isPrctl(PR_CAPBSET_DROP)).every((s) => user.indexOf(s) < userSetresuid));
+});
+
+Deno.test("planChild: without no_new_privs the seccomp filter is installed before setresuid and capset", () => {
+  const { steps } = plan();
+  equal(steps.filter(isCall("seccomp")).length, 1);
+  const seccomp = indexOf(steps, isCall("seccomp"), "seccomp");
+  ok(seccomp < indexOf(steps, isCall("setresuid"), "setresuid"));
+  ok(seccomp < indexOf(steps, isCall("setgroups"), "setgroups"));
+  ok(seccomp < indexOf(steps, isCall("capset"), "capset"));
+  ok(seccomp > indexOf(steps, isCall("pivot_root"), "pivot_root"));
+  ok(seccomp < indexOf(steps, isCall("execve"), "execve"));
+  ok(!steps.some(isPrctl(PR_SET_NO_NEW_PRIVS)));
+  // capset comes after the switch of user.
+  ok(indexOf(steps, isCall("capset"), "capset") > indexOf(steps, isCall("setresuid"), "setresuid"));
+});
+
+Deno.test("planChild: with no-new-privileges the filter comes after the no_new_privs prctl", () => {
+  const { steps } = plan({ securityOpt: ["no-new-privileges"] });
+  equal(steps.filter(isCall("seccomp")).length, 1);
+  const seccomp = indexOf(steps, isCall("seccomp"), "seccomp");
+  const nnp = indexOf(steps, isPrctl(PR_SET_NO_NEW_PRIVS), "PR_SET_NO_NEW_PRIVS");
+  deepEqual(values(steps[nnp]), [PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0]);
+  ok(nnp < seccomp);
+  ok(indexOf(steps, isCall("setresuid"), "setresuid") < nnp);
+  ok(indexOf(steps, isCall("capset"), "capset") < nnp);
+  ok(seccomp < indexOf(steps, isCall("execve"), "execve"));
+});
+
+Deno.test("planChild: the masks come after the /proc and /sys mounts and before pivot_root", () => {
+  const { steps } = plan();
+  const masks = steps.filter(isMask);
+  equal(masks.length, 5); // kcore, asound, firmware, and /proc/sys bound then remounted
+  const proc = steps.indexOf(mountAt(steps, "/r/proc")[0]);
+  const sys = steps.indexOf(mountAt(steps, "/r/sys")[0]);
+  const pivot = indexOf(steps, isCall("pivot_root"), "pivot_root");
+  ok(proc !== -1 && sys !== -1);
+  for (const mask of masks) {
+    const i = steps.indexOf(mask);
+    ok(proc < i && sys < i && i < pivot, `${mask.what} at ${i}`);
+  }
+});
+
+Deno.test("planChild: --read-only remounts the root after every other mount, before pivot_root", () => {
+  const { steps } = plan({ readOnly: true, volumes: ["/host/data:/data"] });
+  const root = mountAt(steps, ROOT);
+  // The bind of the root onto itself, and the read-only remount.
+  equal(root.length, 2);
+  const remount = steps.indexOf(root[1]);
+  deepEqual(values(root[1]), [null, ROOT, null, MS.BIND | MS.REMOUNT | MS.RDONLY, null]);
+  ok(steps.findLastIndex(isCall("mount")) === remount);
+  ok(remount > steps.indexOf(mountAt(steps, "/r/data")[0]));
+  ok(remount < indexOf(steps, isCall("pivot_root"), "pivot_root"));
+  equal(mountAt(plan().steps, ROOT).length, 1);
+});
+
+Deno.test("planChild: --privileged has no seccomp step, no mask and no bounding drop", () => {
+  const { steps } = plan({ privileged: true });
+  ok(!steps.some(isCall("seccomp")));
+  ok(!steps.some(isMask));
+  ok(!steps.some((s) => s.call === "mount" && s.args[0] === "/dev/null"));
+  ok(!steps.some(isPrctl(PR_CAPBSET_DROP)));
+  // Still root with every capability.
+  ok(steps.some(isCall("capset")));
+  // seccomp=unconfined alone drops the filter but keeps the masks.
+  const unconfined = plan({ securityOpt: ["seccomp=unconfined"] }).steps;
+  ok(!unconfined.some(isCall("seccomp")));
+  ok(unconfined.some(isMask));
+});
