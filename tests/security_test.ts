@@ -3,8 +3,8 @@
  * capability sets, masked and read-only paths, a read-only root, no_new_privs and the seccomp filter.
  */
 import { equal, match, notEqual } from "node:assert/strict";
-import { husk, withRoot } from "./helpers.ts";
-import { writeProbes } from "./probe.ts";
+import { husk, PROJECT, withRoot } from "./helpers.ts";
+import { type ProbeCall, writeProbes, writeSequenceProbe } from "./probe.ts";
 
 const EPERM = 1;
 const run = (root: string, args: string[]) => husk(root, ["run", "--rm", ...args]);
@@ -145,4 +145,42 @@ Deno.test("devices cgroup (v1): a device node outside the standard ones can be m
     equal(standard.stdout, "1\nnull-ok\n");
     const privileged = await run(root, ["--privileged", "--tmpfs", "/tmp:dev", "sh", "-c", script]);
     equal(privileged.stdout, "1\n", privileged.stderr);
+  }));
+
+Deno.test("the classic chroot escape leads back to the container's root, not the host's", () =>
+  withRoot(async (root) => {
+    const dir = await Deno.makeTempDir({ prefix: "husk-probe-" });
+    try {
+      // mkdir x; chroot x; chdir .. (ten times); chroot .; open a file only the host has.
+      const hostOnly = `${PROJECT}/deno.json`;
+      const calls: ProbeCall[] = [
+        [83, "x", 0o755],
+        [161, "x"],
+        ...Array.from({ length: 10 }, (): ProbeCall => [80, ".."]),
+        [161, "."],
+        [2, hostOnly, 0],
+      ];
+      const probe = await writeSequenceProbe(dir, "escape", calls);
+      // The probe works: on the host (a plain chroot, no pivot_root) the trick escapes.
+      const work = await Deno.makeTempDir();
+      const onHost = await new Deno.Command(probe, { cwd: work }).output();
+      await Deno.remove(work, { recursive: true });
+      equal(onHost.code, 0, "the trick escapes a plain chroot");
+      const inside = await run(root, [
+        "-v",
+        `${dir}:/probe:ro`,
+        "--tmpfs",
+        "/tmp",
+        "-w",
+        "/tmp",
+        "/probe/escape",
+      ]);
+      equal(
+        inside.code,
+        100 + calls.length - 1,
+        "every step but the last ran; the host's file was not reached",
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   }));
