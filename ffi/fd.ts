@@ -1,6 +1,6 @@
 /** File descriptors the runtime handles itself: pipes, socket pairs, descriptor passing, raw reads and writes. */
 import { check, cstring, errno, libc, SysError } from "./libc.ts";
-import { syscallAsync } from "./native.ts";
+import { syscall, syscallAsync } from "./native.ts";
 
 const O_CLOEXEC = 0o2000000;
 const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
@@ -88,4 +88,20 @@ export function receiveFd(socket: number): number | null {
   const view = new DataView(control.buffer);
   if (view.getInt32(8, true) !== SOL_SOCKET || view.getInt32(12, true) !== SCM_RIGHTS) return null;
   return view.getInt32(16, true);
+}
+
+/** Sends descriptor `fd` over a Unix socket (SCM_RIGHTS, with one byte of data). */
+export function sendFd(socket: number, fd: number): void {
+  const data = new Uint8Array([0x2a]);
+  const control = new Uint8Array(24);
+  const view = new DataView(control.buffer);
+  view.setBigUint64(0, 20n, true); // CMSG_LEN(sizeof(int))
+  view.setInt32(8, SOL_SOCKET, true);
+  view.setInt32(12, SCM_RIGHTS, true);
+  view.setInt32(16, fd, true);
+  const address = (b: ArrayBufferView) => Deno.UnsafePointer.value(Deno.UnsafePointer.of(b));
+  const iov = new BigUint64Array([address(data), 1n]);
+  const msg = new BigUint64Array([0n, 0n, address(iov), 1n, address(control), BigInt(control.length), 0n]);
+  const r = syscall("sendmsg", socket, Deno.UnsafePointer.of(msg), 0);
+  if (r < 0) throw new SysError("sendmsg", -r);
 }

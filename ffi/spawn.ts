@@ -125,7 +125,13 @@ const CLONE_VM = 0x100n;
  * The encoded plan: struct plan { flags, steps, count, err_fd, stack } followed by the child's stack and
  * everything the steps point to.
  */
-function layout(arena: Arena, cloneFlags: bigint, steps: readonly RawStep[], errFd: number): bigint {
+function layout(
+  arena: Arena,
+  cloneFlags: bigint,
+  steps: readonly RawStep[],
+  errFd: number,
+  shareMemory: boolean,
+): bigint {
   const plan = arena.alloc(40);
   const stack = arena.stack();
   const table = arena.alloc(steps.length * STEP_SIZE);
@@ -146,11 +152,11 @@ function layout(arena: Arena, cloneFlags: bigint, steps: readonly RawStep[], err
     view.setInt32(at + 60, fork ? step.parentContinuesAt! : step.okErrno ?? 0, true);
   });
   if (view) {
-    view.setBigUint64(plan, cloneFlags | CLONE_VM, true);
+    view.setBigUint64(plan, shareMemory ? cloneFlags | CLONE_VM : cloneFlags, true);
     view.setBigUint64(plan + 8, arena.base + BigInt(table), true);
     view.setBigUint64(plan + 16, BigInt(steps.length), true);
     view.setBigUint64(plan + 24, BigInt(errFd), true);
-    view.setBigUint64(plan + 32, stack, true);
+    view.setBigUint64(plan + 32, shareMemory ? stack : 0n, true);
   }
   return arena.base + BigInt(plan);
 }
@@ -166,15 +172,21 @@ export interface Spawned {
  * A failing step makes the child write {u32 step index, u32 errno} to `errFd` and exit 127.
  * The child shares this process's memory until execve (CLONE_VM, as posix_spawn does): nothing is copied,
  * whatever the size of the heap. Keep `memory` referenced until `errFd`'s pipe reports execve or the child
- * is gone. Must be called from the main thread: PR_SET_PDEATHSIG follows the thread that cloned.
+ * is gone. Without `shareMemory` it gets a copy (fork): a child that joins a user namespace (setns) must not
+ * share its memory with other threads. Must be called from the main thread: PR_SET_PDEATHSIG follows the thread that cloned.
  */
-export function spawn(cloneFlags: bigint, steps: readonly RawStep[], errFd: number): Spawned {
+export function spawn(
+  cloneFlags: bigint,
+  steps: readonly RawStep[],
+  errFd: number,
+  shareMemory = true,
+): Spawned {
   const measure = new Arena(null, 0n);
-  layout(measure, cloneFlags, steps, errFd);
+  layout(measure, cloneFlags, steps, errFd, shareMemory);
   // Over 64 bytes, so V8 keeps the backing store off its heap (the heap is not inherited by the child).
   const buffer = new ArrayBuffer(Math.max(measure.size, 128));
   const base = Deno.UnsafePointer.value(Deno.UnsafePointer.of(buffer));
-  const plan = layout(new Arena(new DataView(buffer), BigInt(base)), cloneFlags, steps, errFd);
+  const plan = layout(new Arena(new DataView(buffer), BigInt(base)), cloneFlags, steps, errFd, shareMemory);
   const pid = callSpawn(plan);
   if (pid < 0n) throw new SysError("clone", Number(-pid));
   return { pid: Number(pid), memory: buffer };

@@ -40,6 +40,9 @@ export const SYSCALL_NAMES = [
   "getpid",
   "capset",
   "seccomp",
+  "open_tree",
+  "move_mount",
+  "mount_setattr",
 ] as const;
 
 export type SyscallName = typeof SYSCALL_NAMES[number];

@@ -42,4 +42,7 @@ export const SYSCALLS_X86_64 = {
   getpid: 39,
   capset: 126,
   seccomp: 317,
+  open_tree: 428,
+  move_mount: 429,
+  mount_setattr: 442,
 } as const satisfies Record<SyscallName, number>;

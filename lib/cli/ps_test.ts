@@ -26,6 +26,7 @@ function context(overrides: Partial<BuildContext> = {}): BuildContext {
       throw new Error(`unexpected seccomp profile ${path}`);
     },
     hostCapabilities: Object.keys(CAPABILITIES),
+    subordinateIds: () => ({ subuid: "", subgid: "" }),
     now: new Date(CREATED),
     ...overrides,
   };

@@ -43,6 +43,13 @@ const FLAGS: readonly Flag[] = [
     help: "no-new-privileges, seccomp=unconfined or seccomp=PROFILE.json",
   },
   { name: "read-only", help: "mount the root filesystem read-only" },
+  {
+    name: "userns",
+    value: "MODE",
+    help: "host (default) or remap: root inside is an unprivileged id outside",
+  },
+  { name: "uidmap", value: "C:H:N", multiple: true, help: "map container uids C.. to host uids H.. (N ids)" },
+  { name: "gidmap", value: "C:H:N", multiple: true, help: "map container gids (default: as --uidmap)" },
   { name: "init", help: "run an init (tini) as PID 1: it forwards signals and reaps zombies" },
   ...RESOURCE_FLAGS,
   {
@@ -118,6 +125,9 @@ export function runOptions(v: FlagValues, command: string[]): RunOptions {
     privileged: v.privileged === true,
     securityOpt: list("security-opt"),
     readOnly: v["read-only"] === true,
+    userns: text("userns"),
+    uidmap: list("uidmap"),
+    gidmap: list("gidmap"),
     command,
   };
 }

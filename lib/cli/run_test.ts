@@ -77,6 +77,7 @@ Deno.test("runOptions: no flags are the defaults", () => {
     user: undefined,
     restart: undefined,
     logMaxSize: undefined,
+    userns: undefined,
     resources: {
       memory: undefined,
       memorySwap: undefined,

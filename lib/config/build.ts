@@ -5,6 +5,7 @@ import { buildEnv, parseEnvEntry, parseEnvFile } from "./env.ts";
 import type { RunOptions } from "./options.ts";
 import { type HostFacts, parseResources } from "./resources.ts";
 import { buildSecurity } from "./security.ts";
+import { buildUserns } from "./userns.ts";
 import type { ContainerConfig, Mount, RestartPolicy } from "./types.ts";
 import { parseUser } from "./user.ts";
 import { normalize, parseTmpfs, parseVolume } from "./volume.ts";
@@ -28,6 +29,8 @@ export interface BuildContext {
   readSeccompProfile(path: string): string;
   /** The capabilities husk holds (its permitted set): more cannot be granted. */
   hostCapabilities: readonly string[];
+  /** The texts of /etc/subuid and /etc/subgid ("" when absent). */
+  subordinateIds(): { subuid: string; subgid: string };
   now: Date;
 }
 
@@ -66,6 +69,9 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
   }
   const init = options.init ? initMount(ctx.initBinary) : null;
   const security = buildSecurity(options, ctx.readSeccompProfile, ctx.hostCapabilities);
+  const usernsWanted = options.userns !== undefined || options.uidmap.length + options.gidmap.length > 0;
+  const ids = usernsWanted ? ctx.subordinateIds() : { subuid: "", subgid: "" };
+  const userns = buildUserns(options, ids.subuid, ids.subgid);
   const args = init ? [INIT_PATH, "--", ...command] : command;
   return {
     id: ctx.id,
@@ -84,7 +90,7 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
         : undefined,
       stdin: options.interactive,
     },
-    namespaces: [...DEFAULT_NAMESPACES],
+    namespaces: userns ? [...DEFAULT_NAMESPACES, "user"] : [...DEFAULT_NAMESPACES],
     // Sorted together, so that a user's /etc volume lies under the generated /etc/hosts, as with Docker.
     mounts: [
       ...defaultMounts(security.privileged),
@@ -97,6 +103,7 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
     restartPolicy,
     resources: parseResources(options.resources, ctx.host),
     security,
+    userns,
   };
 }
 

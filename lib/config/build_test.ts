@@ -34,6 +34,7 @@ function context(overrides: Partial<BuildContext> = {}): BuildContext {
       throw new Error(`unexpected seccomp profile ${path}`);
     },
     hostCapabilities: Object.keys(CAPABILITIES),
+    subordinateIds: () => ({ subuid: "", subgid: "" }),
     now: NOW,
     ...overrides,
   };

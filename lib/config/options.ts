@@ -37,6 +37,10 @@ export interface RunOptions {
   securityOpt: string[];
   /** --read-only: the root filesystem is mounted read-only. */
   readOnly: boolean;
+  /** --userns host|remap, --uidmap, --gidmap, as typed. */
+  userns?: string;
+  uidmap: string[];
+  gidmap: string[];
   command: string[];
 }
 
@@ -57,6 +61,8 @@ export function defaultRunOptions(): RunOptions {
     privileged: false,
     securityOpt: [],
     readOnly: false,
+    uidmap: [],
+    gidmap: [],
     init: false,
     command: [],
   };

@@ -27,6 +27,7 @@ export function testConfig(
       throw new Error(`unexpected seccomp profile ${path}`);
     },
     hostCapabilities: Object.keys(CAPABILITIES),
+    subordinateIds: () => ({ subuid: "", subgid: "" }),
     now: new Date(0),
   });
 }

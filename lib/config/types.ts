@@ -5,6 +5,7 @@
 
 import type { Resources } from "./resources.ts";
 import type { SecurityConfig } from "./security.ts";
+import type { UserNamespace } from "./userns.ts";
 
 export type Namespace = "uts" | "pid" | "mount" | "ipc" | "network" | "cgroup" | "user";
 
@@ -64,6 +65,8 @@ export interface ContainerConfig {
   resources: Resources;
   /** Capabilities, no_new_privs, seccomp, masked and read-only paths. */
   security: SecurityConfig;
+  /** The user namespace's id mappings; null: the host's user namespace (--userns=host). */
+  userns: UserNamespace | null;
   /** What happens when a detached container exits (a `stop` or `rm -f` is never followed by a restart). */
   restartPolicy: RestartPolicy;
 }

@@ -127,6 +127,7 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
         throw new InvalidInputError(`cannot read env file ${f}: ${(e as Error).message}`);
       }
     },
+    subordinateIds: () => ({ subuid: readIfPresent("/etc/subuid"), subgid: readIfPresent("/etc/subgid") }),
     readSeccompProfile: (f) => {
       try {
         return Deno.readTextFileSync(f);
@@ -162,6 +163,9 @@ export function createContainer(paths: StatePaths, options: RunOptions): Contain
   });
   try {
     const dir = containerDir(paths, id);
+    // A container in a user namespace binds its /etc files from here as an unprivileged id: the state root
+    // must let it through (traverse, not list).
+    if (config.userns) Deno.chmodSync(paths.root, (Deno.statSync(paths.root).mode! & 0o777) | 0o011);
     Deno.writeTextFileSync(`${dir}/hostname`, config.hostname + "\n");
     Deno.writeTextFileSync(`${dir}/hosts`, hostsFile(config.hostname));
     return config;
@@ -236,5 +240,14 @@ function removeIfPresent(path: string): void {
     Deno.removeSync(path);
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+function readIfPresent(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "";
+    throw e;
   }
 }

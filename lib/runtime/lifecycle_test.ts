@@ -20,6 +20,7 @@ const CONTEXT: BuildContext = {
     throw new Error(`unexpected seccomp profile ${path}`);
   },
   hostCapabilities: Object.keys(CAPABILITIES),
+  subordinateIds: () => ({ subuid: "", subgid: "" }),
   now: new Date("2024-05-06T07:08:09.010Z"),
 };
 

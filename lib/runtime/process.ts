@@ -15,6 +15,7 @@ import { ExitCode, StartError } from "../errors.ts";
 import { type FsView, hostFs } from "../rootfs/resolve.ts";
 import { type MonitorWiring, planDetached } from "../spawn/detached.ts";
 import { isSameProcess } from "../state/liveness.ts";
+import { sendIdmappedRoot, writeIdMaps } from "./userns.ts";
 import { type ExecWiring, JOIN_ORDER, planExec } from "../spawn/exec.ts";
 import { syscall } from "../../ffi/native.ts";
 import { ERRNO, SIGKILL } from "../spawn/linux.ts";
@@ -112,6 +113,7 @@ export async function startContainerProcess(
     const [stdoutRead, stdoutWrite] = pipes ? fds.add(...pipe()) : [null, null];
     const [stderrRead, stderrWrite] = pipes ? fds.add(...pipe()) : [null, null];
     const [pidRead, pidWrite] = detached ? fds.add(...pipe()) : [null, null];
+    const [rootfsParent, rootfsChild] = config.userns ? fds.add(...socketPair()) : [null, null];
     const wiring: Wiring = {
       syncRead,
       syncWrite,
@@ -119,8 +121,17 @@ export async function startContainerProcess(
       console: consoleParent === null ? undefined : { parent: consoleParent, child: consoleChild! },
       output: pipes ? { stdout: stdoutWrite!, stderr: stderrWrite! } : undefined,
       dieWithParent: !detached,
+      rootfsSocket: rootfsParent === null ? undefined : { parent: rootfsParent, child: rootfsChild! },
     };
     const ctx = { wiring, ignoredSignals: ignoredSignals(), fs: options.fs ?? hostFs };
+    // With a user namespace, the id maps and the id-mapped root come before anything else the child needs.
+    const prepare = async (pid: number) => {
+      if (config.userns) {
+        writeIdMaps(pid, config.userns);
+        sendIdmappedRoot(pid, config.root.path, rootfsParent!);
+      }
+      await options.prepare?.(pid);
+    };
     let plan: ChildPlan;
     let monitorFds: number[] = [];
     if (detached) {
@@ -142,7 +153,7 @@ export async function startContainerProcess(
     const { pid: child, memory } = spawn(plan.cloneFlags, plan.steps, errWrite);
     sharedWithChildren.add(memory);
     try {
-      fds.close(syncRead, errWrite, consoleChild, ...monitorFds);
+      fds.close(syncRead, errWrite, consoleChild, rootfsChild, ...monitorFds);
       let pid = child;
       let monitorPid: number | null = null;
       if (detached) {
@@ -155,7 +166,7 @@ export async function startContainerProcess(
       }
       try {
         const io = { syncWrite, errRead, consoleParent: detached ? null : consoleParent };
-        const consoleFd = await release(pid, plan, io, fds, options.prepare);
+        const consoleFd = await release(pid, plan, io, fds, prepare);
         return { pid, console: consoleFd, monitorPid };
       } catch (e) {
         // A monitor must not record a container that never ran: it goes first, then the container.
@@ -220,7 +231,8 @@ export async function startExecProcess(
     // Paths are resolved in the container's file system as /proc/PID/root shows it.
     const inside = { ...process, root: { path: `/proc/${containerPid}/root` } };
     const plan = planExec(inside, { wiring, ignoredSignals: ignoredSignals(), fs: hostFs });
-    const { pid: intermediate, memory } = spawn(plan.cloneFlags, plan.steps, errWrite);
+    // setns into a user namespace refuses a process that shares its memory: the intermediate is forked then.
+    const { pid: intermediate, memory } = spawn(plan.cloneFlags, plan.steps, errWrite, !namespaces.user);
     sharedWithChildren.add(memory);
     try {
       fds.close(syncRead, errWrite, consoleChild, pidWrite, rootFd, ...Object.values(namespaces));

@@ -4,12 +4,19 @@
  * monitor program (ffi/x86_64/monitor.S), which copies the container's output into its log and records its
  * exit status after every husk process has gone. All of it is one step list, run without JavaScript.
  */
-import { Named, Stack, Struct } from "../../ffi/spawn.ts";
+import { Named, Stack } from "../../ffi/spawn.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { CLONE_VM, ERRNO, SIG_SETMASK, SIGCHLD } from "./linux.ts";
 
 const EBADF = ERRNO.EBADF;
-import { type ChildPlan, containerCloneFlags, containerSteps, type PlanContext, type Step } from "./plan.ts";
+import {
+  type ChildPlan,
+  containerCloneFlags,
+  containerSteps,
+  type PlanContext,
+  receiveSteps,
+  type Step,
+} from "./plan.ts";
 
 /** What the runtime prepared for the monitor. */
 export interface MonitorWiring {
@@ -37,16 +44,14 @@ export interface MonitorWiring {
  * (SCM_RIGHTS), and keeps it at `to`.
  */
 function receiveTerminal(socket: number, to: number): Step[] {
-  const control = new Uint8Array(24);
-  const iov = new Struct([new Uint8Array(1), 1], "iovec");
-  const msghdr = new Struct([0, 0, iov, 1, control, control.length, 0], "msghdr{SCM_RIGHTS}");
+  const { steps, slot } = receiveSteps(socket, "receive the container's terminal");
   return [
-    { call: "recvmsg", args: [socket, msghdr, 0], positive: true, what: "receive the container's terminal" },
-    // The received descriptor's number is in the control message, after its 16-byte header. It may already
-    // be `to` (the lowest free number), which dup3 refuses with EINVAL: then it is where it should be.
+    ...steps,
+    // The descriptor may already be `to` (the lowest free number), which dup3 refuses with EINVAL: then it
+    // is where it should be.
     {
       call: "dup3",
-      args: [control.subarray(16), to, 0],
+      args: [slot, to, 0],
       loadArg0: true,
       okErrno: ERRNO.EINVAL,
       what: "set aside the terminal",

@@ -12,6 +12,8 @@ import { type ChildPlan, execSteps, processSteps, stdioSteps, type Step, type Wi
 
 /** The container's namespaces as the kernel names them under /proc/PID/ns, in the order they are joined. */
 export const JOIN_ORDER: readonly [Namespace, string, number][] = [
+  // The user namespace first: it gives the rights to join the others.
+  ["user", "user", CLONE.NEWUSER],
   ["ipc", "ipc", CLONE.NEWIPC],
   ["uts", "uts", CLONE.NEWUTS],
   ["network", "net", CLONE.NEWNET],

@@ -76,8 +76,8 @@ Deno.test("planExec: the namespaces are joined in the order ipc, uts, net, cgrou
   ]);
 });
 
-Deno.test("planExec: JOIN_ORDER ends with the mount namespace", () => {
-  deepEqual(JOIN_ORDER.map(([ns]) => ns), ["ipc", "uts", "network", "cgroup", "pid", "mount"]);
+Deno.test("planExec: JOIN_ORDER starts with the user namespace and ends with the mount namespace", () => {
+  deepEqual(JOIN_ORDER.map(([ns]) => ns), ["user", "ipc", "uts", "network", "cgroup", "pid", "mount"]);
 });
 
 Deno.test("planExec: only the namespaces the container has are joined", () => {

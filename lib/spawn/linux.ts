@@ -52,6 +52,7 @@ export const PR_CAP_AMBIENT = 47;
 export const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 export const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 export const SECCOMP_SET_MODE_FILTER = 1;
+export const MOVE_MOUNT_F_EMPTY_PATH = 4;
 export const SIG_SETMASK = 2;
 export const CLOSE_RANGE_CLOEXEC = 4;
 export const TIOCSCTTY = 0x540e;

@@ -20,6 +20,7 @@ import {
   IFF_UP,
   makedev,
   MNT_DETACH,
+  MOVE_MOUNT_F_EMPTY_PATH,
   MS,
   O_CLOEXEC,
   O_NOCTTY,
@@ -65,6 +66,8 @@ export interface Wiring {
   output?: { stdout: number; stderr: number };
   /** Foreground: the container dies with the runtime (a detached one outlives it). */
   dieWithParent: boolean;
+  /** With a user namespace: the socket on which the runtime sends the id-mapped root filesystem. */
+  rootfsSocket?: { child: number; parent: number };
 }
 
 export interface ChildPlan {
@@ -108,12 +111,16 @@ export function containerSteps(config: ContainerConfig, ctx: PlanContext): Step[
   // The child builds its file system while the parent joins it to its cgroup (a cgroup.procs write can wait
   // for an RCU grace period, milliseconds): it waits for the go-ahead only before it runs anything of the
   // user's, so nothing escapes the cgroup, and enters its cgroup namespace once it is in its cgroup.
+  // With a user namespace, nothing can be made before the id maps are written: the wait comes first.
+  const userns = config.userns !== null;
   return [
     ...startSteps(config, ctx.wiring),
-    ...rootfsSteps(config, layers, ctx.fs),
+    ...(userns ? [...syncSteps(ctx.wiring), ...becomeRootSteps()] : []),
+    ...rootfsSteps(config, layers, ctx.fs, ctx.wiring),
     ...(config.noPivot ? chrootSteps(config.root.path) : pivotSteps(config.root.path)),
     ...stdioSteps(config, ctx.wiring),
-    ...waitSteps(config, ctx.wiring),
+    ...(userns ? [] : syncSteps(ctx.wiring)),
+    ...cgroupNamespaceSteps(config),
     ...processSteps(config, layers, ctx.fs, ctx.ignoredSignals),
     ...execSteps(config, layers, ctx.fs),
   ];
@@ -134,6 +141,7 @@ function startSteps(config: ContainerConfig, w: Wiring): Step[] {
     close(w.errRead, "close the parent's end of the error pipe"),
   );
   if (w.console) steps.push(close(w.console.parent, "close the parent's console socket"));
+  if (w.rootfsSocket) steps.push(close(w.rootfsSocket.parent, "close the parent's end of the rootfs socket"));
   if (config.namespaces.includes("network")) steps.push(...loopbackSteps());
   if (config.namespaces.includes("uts")) {
     const name = new TextEncoder().encode(config.hostname);
@@ -142,9 +150,9 @@ function startSteps(config: ContainerConfig, w: Wiring): Step[] {
   return steps;
 }
 
-/** Waits until the runtime has set up what needs the pid (its cgroup), then enters a cgroup namespace. */
-function waitSteps(config: ContainerConfig, w: Wiring): Step[] {
-  const steps: Step[] = [
+/** Waits until the runtime has set up what needs the pid (cgroup, id maps). End of file: the runtime died. */
+function syncSteps(w: Wiring): Step[] {
+  return [
     {
       call: "read",
       args: [w.syncRead, new Uint8Array(1), 1],
@@ -153,14 +161,38 @@ function waitSteps(config: ContainerConfig, w: Wiring): Step[] {
     },
     { call: "close", args: [w.syncRead], what: "close the sync pipe" },
   ];
-  if (config.namespaces.includes("cgroup")) {
-    steps.push({
-      call: "unshare",
-      args: [named(CLONE.NEWCGROUP, "CLONE_NEWCGROUP")],
-      what: "enter a new cgroup namespace",
-    });
-  }
-  return steps;
+}
+
+/** Once the child is in its cgroup: a cgroup namespace, so that it sees that cgroup as its root. */
+function cgroupNamespaceSteps(config: ContainerConfig): Step[] {
+  if (!config.namespaces.includes("cgroup")) return [];
+  return [{
+    call: "unshare",
+    args: [named(CLONE.NEWCGROUP, "CLONE_NEWCGROUP")],
+    what: "enter a new cgroup namespace",
+  }];
+}
+
+/** In a new user namespace, with the maps written: become its root (host root is unmapped there). */
+function becomeRootSteps(): Step[] {
+  return [
+    { call: "setresgid", args: [0, 0, 0], what: "become root of the user namespace (gid)" },
+    { call: "setresuid", args: [0, 0, 0], what: "become root of the user namespace (uid)" },
+  ];
+}
+
+/**
+ * Receives a descriptor sent with SCM_RIGHTS; `slot` is where its number lands (for a step with loadArg0).
+ */
+export function receiveSteps(socket: number, what: string): { steps: Step[]; slot: Uint8Array } {
+  const control = new Uint8Array(24);
+  const iov = new Struct([new Uint8Array(1), 1], "iovec");
+  const msghdr = new Struct([0, 0, iov, 1, control, control.length, 0], "msghdr{SCM_RIGHTS}");
+  // The received descriptor's number is in the control message, after its 16-byte header.
+  return {
+    steps: [{ call: "recvmsg", args: [socket, msghdr, 0], positive: true, what }],
+    slot: control.subarray(16),
+  };
 }
 
 /** Brings up `lo` in the new network namespace (SIOCSIFFLAGS on a throwaway socket). */
@@ -186,8 +218,9 @@ function loopbackSteps(): Step[] {
 }
 
 /** Mounts, devices and links, in the host's view before pivot_root; `layers` collects the planned mounts. */
-function rootfsSteps(config: ContainerConfig, layers: Layer[], fs: FsView): Step[] {
+function rootfsSteps(config: ContainerConfig, layers: Layer[], fs: FsView, w: Wiring): Step[] {
   const root = config.root.path;
+  const userns = config.userns !== null;
   const steps: Step[] = [
     { call: "umask", args: [0], what: "create device nodes and directories with exact modes" },
     {
@@ -195,19 +228,38 @@ function rootfsSteps(config: ContainerConfig, layers: Layer[], fs: FsView): Step
       args: ["", "/", null, named(MS.REC | MS.PRIVATE, "MS_REC|MS_PRIVATE"), null],
       what: "keep the container's mounts from propagating to the host",
     },
-    {
-      call: "mount",
+    ...(w.rootfsSocket ? idmappedRootSteps(root, w.rootfsSocket.child) : [{
+      call: "mount" as const,
       args: [root, root, null, named(MS.BIND | MS.REC, "MS_BIND|MS_REC"), null],
       what: `bind the root filesystem ${root} onto itself (pivot_root needs a mount point)`,
-    },
+    }]),
   ];
-  for (const mount of config.mounts) steps.push(...mountSteps(root, mount, layers, fs));
+  for (const mount of config.mounts) steps.push(...mountSteps(root, mount, layers, fs, userns));
   for (const d of config.devices) {
     const target = resolveInRoot(root, d.path, layers, fs);
-    steps.push(...mkdirSteps(root, target.missingParents), {
+    const at = named(AT_FDCWD, "AT_FDCWD");
+    steps.push(...mkdirSteps(root, target.missingParents));
+    if (userns) {
+      // Device nodes cannot be made in a user namespace: the host's are bound in their place.
+      steps.push(
+        {
+          call: "mknodat",
+          args: [at, root + target.path, named(S_IFREG | 0o666, "S_IFREG|0666"), 0],
+          okErrno: ERRNO.EEXIST,
+          what: `create the mount point for ${d.path}`,
+        },
+        {
+          call: "mount",
+          args: [d.path, root + target.path, null, named(MS.BIND, "MS_BIND"), null],
+          what: `bind ${d.path}`,
+        },
+      );
+      continue;
+    }
+    steps.push({
       call: "mknodat",
       args: [
-        named(AT_FDCWD, "AT_FDCWD"),
+        at,
         root + target.path,
         named(S_IFCHR | d.fileMode, `S_IFCHR|0${d.fileMode.toString(8)}`),
         makedev(d.major, d.minor),
@@ -228,7 +280,30 @@ function rootfsSteps(config: ContainerConfig, layers: Layer[], fs: FsView): Step
   return steps;
 }
 
-function mountSteps(root: string, mount: Mount, layers: Layer[], fs: FsView): Step[] {
+/**
+ * The root filesystem, id-mapped by the runtime (its files owned by host root appear owned by the
+ * container's root) and sent as a detached mount: attached over the root path.
+ */
+function idmappedRootSteps(root: string, socket: number): Step[] {
+  const { steps, slot } = receiveSteps(socket, "receive the id-mapped root filesystem");
+  return [
+    ...steps,
+    {
+      call: "move_mount",
+      args: [
+        slot,
+        "",
+        named(AT_FDCWD, "AT_FDCWD"),
+        root,
+        named(MOVE_MOUNT_F_EMPTY_PATH, "MOVE_MOUNT_F_EMPTY_PATH"),
+      ],
+      loadArg0: true,
+      what: `attach the id-mapped root filesystem on ${root}`,
+    },
+  ];
+}
+
+function mountSteps(root: string, mount: Mount, layers: Layer[], fs: FsView, userns: boolean): Step[] {
   const { flags, data } = parseMountOptions(mount.options);
   const bind = (flags & MS.BIND) !== 0;
   const sourceKind = bind ? fs.stat(mount.source) : "dir";
@@ -266,7 +341,8 @@ function mountSteps(root: string, mount: Mount, layers: Layer[], fs: FsView): St
   });
   const remountFlags = flags & ~(MS.BIND | MS.REC);
   if (bind && remountFlags !== 0) {
-    const f = MS.BIND | MS.REMOUNT | remountFlags;
+    // In a user namespace the source's nosuid and nodev are locked: a remount must keep them.
+    const f = MS.BIND | MS.REMOUNT | remountFlags | (userns ? MS.NOSUID | MS.NODEV : 0);
     steps.push({
       call: "mount",
       args: [null, at, null, named(f, mountFlagNames(f)), null],

@@ -55,7 +55,7 @@ export interface ContainerRecord {
 
 /** Runs `fn` holding the exclusive state lock (synchronous: nothing else runs while it is held). */
 export function withLock<T>(paths: StatePaths, fn: () => T): T {
-  Deno.mkdirSync(containersDir(paths), { recursive: true, mode: 0o700 });
+  Deno.mkdirSync(containersDir(paths), { recursive: true, mode: 0o711 });
   using file = Deno.openSync(lockFile(paths), { create: true, write: true, mode: 0o600 });
   file.lockSync(true);
   return fn();
@@ -63,7 +63,7 @@ export function withLock<T>(paths: StatePaths, fn: () => T): T {
 
 /** Like withLock, for work that must wait while holding it (killing a stale cgroup's processes). */
 export async function withLockAsync<T>(paths: StatePaths, fn: () => Promise<T>): Promise<T> {
-  Deno.mkdirSync(containersDir(paths), { recursive: true, mode: 0o700 });
+  Deno.mkdirSync(containersDir(paths), { recursive: true, mode: 0o711 });
   using file = Deno.openSync(lockFile(paths), { create: true, write: true, mode: 0o600 });
   file.lockSync(true);
   return await fn();
@@ -119,7 +119,9 @@ export function createRecord(paths: StatePaths, config: ContainerConfig, names: 
     );
   }
   const dir = containerDir(paths, config.id);
-  Deno.mkdirSync(dir, { mode: 0o700 });
+  // Traversable (not listable) by others: a container in a user namespace binds its /etc files from here.
+  Deno.chmodSync(containersDir(paths), 0o711);
+  Deno.mkdirSync(dir, { mode: 0o711 });
   writeState(paths, config.id, createdState());
   writeAtomic(`${dir}/config.json`, JSON.stringify(config, null, 2));
 }
