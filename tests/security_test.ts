@@ -125,10 +125,20 @@ Deno.test("bad confinement flags: one clear error, nothing created", () =>
         /^husk: cannot read seccomp profile \/nonexistent.json/,
       ],
     ];
-    for (const [flags, message] of cases) {
-      const r = await run(root, [...flags, "true"]);
-      equal(r.code, 125, r.stderr);
-      match(r.stderr, message);
+    const invalid = await Deno.makeTempFile({ suffix: ".json" });
+    await Deno.writeTextFile(invalid, '{"defaultAction": "SCMP_ACT_SOMETIMES", "syscalls": []}');
+    cases.push([
+      ["--security-opt", `seccomp=${invalid}`],
+      /^husk: invalid seccomp profile .*SCMP_ACT_SOMETIMES/,
+    ]);
+    try {
+      for (const [flags, message] of cases) {
+        const r = await run(root, [...flags, "true"]);
+        equal(r.code, 125, r.stderr);
+        match(r.stderr, message);
+      }
+    } finally {
+      await Deno.remove(invalid);
     }
   }));
 

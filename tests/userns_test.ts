@@ -3,7 +3,7 @@
  * by the container's root (an id-mapped mount), volumes work, exec joins the namespace.
  */
 import { equal, match } from "node:assert/strict";
-import { husk, withRoot } from "./helpers.ts";
+import { husk, ROOTFS, withRoot } from "./helpers.ts";
 
 async function hostUid(root: string, name: string): Promise<string> {
   const [info] = JSON.parse((await husk(root, ["inspect", name])).stdout);
@@ -85,5 +85,34 @@ Deno.test("bad user namespace flags: one clear error, nothing created", () =>
       const r = await husk(root, ["run", "--rm", ...flags, "true"]);
       equal(r.code, 125, r.stderr);
       match(r.stderr, message);
+    }
+  }));
+
+Deno.test("a root filesystem that cannot be id-mapped (ramfs) is used through a chowned private copy", () =>
+  withRoot(async (root) => {
+    const ramfs = await Deno.makeTempDir({ prefix: "husk-ramfs-" });
+    const sh = (script: string) => new Deno.Command("sh", { args: ["-c", script] }).outputSync();
+    try {
+      equal(sh(`mount -t ramfs ramfs '${ramfs}' && cp -a '${ROOTFS}/.' '${ramfs}/'`).code, 0);
+      const r = await husk(root, [
+        "run",
+        "--rm",
+        "--userns",
+        "remap",
+        "--rootfs",
+        ramfs,
+        "sh",
+        "-c",
+        "stat -c %u /bin/busybox; id -u",
+      ]);
+      equal(r.code, 0, r.stderr);
+      equal(r.stdout, "0\n0\n", "the copy is owned by the container's root");
+      const copies = [...Deno.readDirSync(`${root}/userns-rootfs`)];
+      equal(copies.length, 1);
+      equal(Deno.statSync(`${root}/userns-rootfs/${copies[0].name}/bin/busybox`).uid, 100000);
+      equal(Deno.statSync(`${ramfs}/bin/busybox`).uid, 0, "the original is untouched");
+    } finally {
+      sh(`umount -l '${ramfs}'`);
+      await Deno.remove(ramfs, { recursive: true });
     }
   }));

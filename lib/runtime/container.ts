@@ -200,6 +200,7 @@ export async function startCreated(
   let process: ContainerProcess;
   try {
     process = await startContainerProcess(config, {
+      usernsCopies: `${paths.root}/userns-rootfs`,
       // The process joins its cgroup before it is released, so nothing it runs escapes the limits.
       prepare: (pid) => cgroup.join(pid),
       detached: detach ? monitorOptions(paths, config) : undefined,

@@ -45,6 +45,8 @@ export interface StartOptions {
   fs?: FsView;
   /** Start detached, under a monitor. */
   detached?: MonitorOptions;
+  /** Where chowned copies of root filesystems are kept, for file systems that cannot be id-mapped. */
+  usernsCopies?: string;
 }
 
 /** The signals this process ignores (an ignored disposition would survive execve into the container). */
@@ -128,7 +130,10 @@ export async function startContainerProcess(
     const prepare = async (pid: number) => {
       if (config.userns) {
         writeIdMaps(pid, config.userns);
-        sendIdmappedRoot(pid, config.root.path, rootfsParent!);
+        if (!options.usernsCopies) {
+          throw new StartError("a user namespace needs a place for rootfs copies", "userns", 0);
+        }
+        sendIdmappedRoot(pid, config.root.path, rootfsParent!, config.userns, options.usernsCopies);
       }
       await options.prepare?.(pid);
     };
