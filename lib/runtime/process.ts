@@ -133,7 +133,7 @@ export async function startContainerProcess(
         if (!options.usernsCopies) {
           throw new StartError("a user namespace needs a place for rootfs copies", "userns", 0);
         }
-        sendIdmappedRoot(pid, config.root.path, rootfsParent!, config.userns, options.usernsCopies);
+        await sendIdmappedRoot(pid, config.root.path, rootfsParent!, config.userns, options.usernsCopies);
       }
       await options.prepare?.(pid);
     };

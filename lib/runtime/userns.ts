@@ -6,7 +6,6 @@
 import { closeFds, openFd, sendFd } from "../../ffi/fd.ts";
 import { SysError } from "../../ffi/libc.ts";
 import { syscall } from "../../ffi/native.ts";
-import { lchownSync } from "node:fs";
 import { hostIdOf, mapText, type UserNamespace } from "../config/userns.ts";
 
 const AT_FDCWD = -100, AT_EMPTY_PATH = 0x1000, AT_RECURSIVE = 0x8000;
@@ -22,13 +21,13 @@ export function writeIdMaps(pid: number, userns: UserNamespace): void {
  * the kernel or the file system cannot id-map it, a private copy of the root filesystem, chowned once into
  * the mapped range and kept under `copies`, is sent instead.
  */
-export function sendIdmappedRoot(
+export async function sendIdmappedRoot(
   pid: number,
   rootfs: string,
   socket: number,
   userns: UserNamespace,
   copies: string,
-): void {
+): Promise<void> {
   const tree = openTree(rootfs);
   try {
     if (idmap(tree, pid, rootfs)) {
@@ -38,7 +37,7 @@ export function sendIdmappedRoot(
   } finally {
     closeFds(tree);
   }
-  const copy = chownedCopy(rootfs, userns, copies);
+  const copy = await chownedCopy(rootfs, userns, copies);
   const copyTree = openTree(copy);
   try {
     sendFd(socket, copyTree);
@@ -89,7 +88,7 @@ function idmap(tree: number, pid: number, rootfs: string): boolean {
  * A copy of `rootfs` whose owners are shifted into the mapped range (uid u -> the host id of u), made once
  * per root filesystem and mapping (in a temporary directory, renamed into place when complete).
  */
-export function chownedCopy(rootfs: string, userns: UserNamespace, copies: string): string {
+export async function chownedCopy(rootfs: string, userns: UserNamespace, copies: string): Promise<string> {
   const key = [rootfs, mapText(userns.uidMappings), mapText(userns.gidMappings)].join("|");
   let hash = 0x811c9dc5;
   for (const byte of new TextEncoder().encode(key)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
@@ -105,7 +104,9 @@ export function chownedCopy(rootfs: string, userns: UserNamespace, copies: strin
   try {
     const cp = new Deno.Command("cp", { args: ["-a", "--", rootfs, tmp], stderr: "piped" }).outputSync();
     if (!cp.success) throw new Error(`copy ${rootfs}: ${new TextDecoder().decode(cp.stderr).trim()}`);
-    shiftOwners(tmp, userns);
+    // node:fs (for lchown, which Deno lacks) is loaded only here: its compatibility layer costs 20 ms.
+    const { lchownSync } = await import("node:fs");
+    shiftOwners(tmp, userns, lchownSync);
     Deno.renameSync(tmp, copy);
   } catch (e) {
     try {
@@ -119,7 +120,11 @@ export function chownedCopy(rootfs: string, userns: UserNamespace, copies: strin
 }
 
 /** lchown of every entry under `dir` (itself included) to the host ids its owners map to. */
-function shiftOwners(dir: string, userns: UserNamespace): void {
+function shiftOwners(
+  dir: string,
+  userns: UserNamespace,
+  lchownSync: (path: string, uid: number, gid: number) => void,
+): void {
   const shift = (path: string) => {
     const info = Deno.lstatSync(path);
     const uid = hostIdOf(userns.uidMappings, info.uid!) ?? OVERFLOW;

@@ -3,8 +3,6 @@
  * afterwards (records, logs, exit records, the monitor program) lives there: nothing needs /run, and separate
  * roots (tests, users) never see each other.
  */
-import { resolve } from "node:path";
-
 export const DEFAULT_ROOT = "/var/lib/husk";
 
 export interface StatePaths {
@@ -14,7 +12,18 @@ export interface StatePaths {
 
 export function statePaths(root?: string): StatePaths {
   const chosen = root || Deno.env.get("HUSK_ROOT") || DEFAULT_ROOT;
-  return { root: resolve(Deno.cwd(), chosen) };
+  return { root: absolutePath(chosen) };
+}
+
+/** `path` made absolute (from the working directory) and normalized: no ".", "..", "//" or trailing "/". */
+function absolutePath(path: string): string {
+  const parts: string[] = [];
+  for (const part of (path.startsWith("/") ? path : `${Deno.cwd()}/${path}`).split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return "/" + parts.join("/");
 }
 
 export const containersDir = (p: StatePaths) => `${p.root}/containers`;
