@@ -6,9 +6,23 @@ import { compileProfile, DEFAULT_PROFILE, parseProfile } from "./seccomp.ts";
 export function seccompProgram(config: ContainerConfig): Uint8Array | null {
   const choice = config.security.seccomp;
   if (choice.kind === "unconfined") return null;
-  const profile = choice.kind === "default" ? DEFAULT_PROFILE : parseProfile(choice.text, choice.path);
-  return compileProfile(profile, {
-    capabilities: new Set(config.security.capabilities),
-    source: choice.kind === "profile" ? choice.path : "the default profile",
-  });
+  if (choice.kind === "profile") {
+    return compileProfile(parseProfile(choice.text, choice.path), {
+      capabilities: new Set(config.security.capabilities),
+      source: choice.path,
+    });
+  }
+  // The default profile depends only on the capabilities: compiled once per set (a library starts many).
+  const key = config.security.capabilities.join(",");
+  let program = compiledDefaults.get(key);
+  if (!program) {
+    program = compileProfile(DEFAULT_PROFILE, {
+      capabilities: new Set(config.security.capabilities),
+      source: "the default profile",
+    });
+    compiledDefaults.set(key, program);
+  }
+  return program;
 }
+
+const compiledDefaults = new Map<string, Uint8Array>();
