@@ -80,6 +80,31 @@ Deno.test("bad input: a flag without its value, a value for a switch, an unknown
     const command = await husk(root, ["frobnicate"]);
     equal(command.code, 125);
     equal(command.stderr, "husk: 'frobnicate' is not a husk command (see 'husk --help')\n");
+    const global = await husk(root, ["--frobnicate", "ps"]);
+    equal(global.code, 125);
+    equal(global.stderr, "husk: unknown flag: --frobnicate (see 'husk --help')\n");
+  }));
+
+Deno.test("--version and version: husk's version on stdout, exit 0", () =>
+  withRoot(async (root) => {
+    for (const flag of ["--version", "-v"]) {
+      const line = await husk(root, [flag]);
+      equal(line.code, 0, line.stderr);
+      match(line.stdout, /^husk version \d+\.\d+\.\d+\n$/);
+    }
+    const report = await husk(root, ["version"]);
+    equal(report.code, 0, report.stderr);
+    match(report.stdout, /^Client:\n Version: +\d+\.\d+\.\d+\n/);
+  }));
+
+Deno.test("bad input: arguments to a command that takes none", () =>
+  withRoot(async (root) => {
+    for (const command of ["version", "ps", "prune"]) {
+      const extra = await husk(root, [command, "x"]);
+      equal(extra.code, 125);
+      equal(extra.stderr, `husk: "husk ${command}" accepts no arguments\n`);
+      equal(extra.stdout, "");
+    }
   }));
 
 Deno.test("flags after the command belong to the command", () =>

@@ -238,6 +238,40 @@ Deno.test("--restart on-failure:2 restarts twice; always stops when stopped by h
     match(refused.stderr, /conflicting options: --restart and --rm/);
   }));
 
+/** Host processes whose command line names `id`: a detached container's monitor, then its `husk cleanup`. */
+function monitorsOf(id: string): number[] {
+  return [...Deno.readDirSync("/proc")].map((e) => Number(e.name)).filter((pid) => {
+    try {
+      return pid > 0 && Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").includes(id);
+    } catch {
+      return false;
+    }
+  });
+}
+
+Deno.test("rm and rm -f return once the container's monitor is gone; rm during a restart delay ends it", () =>
+  withRoot(async (root) => {
+    const running = await runDetached(root, ["sleep", "30"]);
+    equal(monitorsOf(running).length, 1, "a running container has its monitor");
+    equal((await husk(root, ["rm", "-f", running])).code, 0);
+    deepEqual(monitorsOf(running), []);
+    // Four quick failures put the monitor in a 1.6 s restart delay (0.1 s, doubled each time).
+    const flaky = await runDetached(root, ["--restart", "always", "sh", "-c", "exit 1"]);
+    const stateFile = `${root}/containers/${flaky}/state.json`;
+    await waitFor(
+      () => {
+        const s = JSON.parse(Deno.readTextFileSync(stateFile));
+        return s.status === "exited" && s.restartCount === 4;
+      },
+      "four restarts",
+      10_000,
+    );
+    const removed = await husk(root, ["rm", flaky]);
+    equal(removed.code, 0, removed.stderr);
+    deepEqual(monitorsOf(flaky), [], "the monitor ended with the removal");
+    deepEqual(containers(root), [], "no restart brought the container back");
+  }));
+
 Deno.test("exec joins the running container: namespaces, env, user, workdir, exit code", () =>
   withRoot(async (root) => {
     await runDetached(root, ["--name", "host", "--hostname", "inside", "-e", "FROM_RUN=1", "sleep", "30"]);

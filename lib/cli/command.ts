@@ -1,4 +1,5 @@
 /** What each subcommand module exports: its flags and its entry point (one argument struct per command). */
+import { InvalidInputError } from "../errors.ts";
 import type { StatePaths } from "../state/paths.ts";
 import type { Flag, FlagValues } from "./flags.ts";
 
@@ -8,4 +9,9 @@ export interface CommandModule {
   flags: readonly Flag[];
   /** Runs the command; resolves to the exit code. */
   main(paths: StatePaths, values: FlagValues, rest: string[]): Promise<number>;
+}
+
+/** Docker's answer to arguments given to a command that takes none. */
+export function refuseArguments(command: string, rest: readonly string[]): void {
+  if (rest.length > 0) throw new InvalidInputError(`"husk ${command}" accepts no arguments`);
 }

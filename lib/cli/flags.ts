@@ -52,7 +52,7 @@ export function parseFlags(args: readonly string[], flags: readonly Flag[], wher
     });
     return { values: values as FlagValues, rest };
   } catch (e) {
-    throw new InvalidInputError(`${flagError(e as Error)} (see 'husk ${where} --help')`);
+    throw new InvalidInputError(`${flagError(e as Error)} (see 'husk ${where ? `${where} ` : ""}--help')`);
   }
 }
 

@@ -4,9 +4,9 @@
  */
 import { InvalidInputError } from "../errors.ts";
 import {
+  afterRestartDelay,
   removeContainer,
   restartContainer,
-  restartDelay,
   shouldRestart,
   signalContainer,
   stopContainer,
@@ -22,7 +22,7 @@ import {
 import { SIGNALS } from "../spawn/linux.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import { readRecord, withLockAsync } from "../state/store.ts";
-import type { CommandModule } from "./command.ts";
+import { type CommandModule, refuseArguments } from "./command.ts";
 import { findContainer, forEachRef } from "./containers.ts";
 import type { FlagValues } from "./flags.ts";
 
@@ -131,7 +131,8 @@ export const prune: CommandModule = {
   usage: "husk prune [OPTIONS]",
   summary: "Remove all stopped containers.",
   flags: [{ name: "force", short: "f", help: "do not ask (husk never asks: accepted for Docker's scripts)" }],
-  main: async (paths: StatePaths, _values: FlagValues) => {
+  main: async (paths: StatePaths, _values: FlagValues, rest: string[]) => {
+    refuseArguments("prune", rest);
     const stopped = currentRecords(paths).filter((r) => r.state.status !== "running");
     for (const record of stopped) await removeContainer(paths, record, false);
     await collectStaleCgroups(paths);
@@ -172,10 +173,9 @@ export const cleanup: CommandModule = {
     }
     if (record === null) return 0;
     if (shouldRestart(record)) {
-      await new Promise((r) => setTimeout(r, restartDelay(record.state.restartCount)));
       // A stop or rm during the delay wins.
-      const now = readRecord(paths, id);
-      if (shouldRestart(now) && now.state.monitorPid === Deno.pid) {
+      const now = await afterRestartDelay(paths, id);
+      if (now !== null && shouldRestart(now) && now.state.monitorPid === Deno.pid) {
         await restartContainer(paths, now, now.state.restartCount + 1);
       }
     }

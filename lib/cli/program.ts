@@ -33,12 +33,17 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   update: { summary: "Change containers' limits", load: async () => (await import("./stats.ts")).update },
   rm: { summary: "Remove containers", load: async () => (await lifecycle()).rm },
   prune: { summary: "Remove all stopped containers", load: async () => (await lifecycle()).prune },
+  version: {
+    summary: "Show the husk version information",
+    load: async () => (await import("./version.ts")).version,
+  },
   cleanup: { summary: "", load: async () => (await lifecycle()).cleanup, hidden: true },
 };
 
 const GLOBAL_FLAGS: readonly Flag[] = [
   { name: "root", value: "DIR", help: "state directory (default $HUSK_ROOT, else /var/lib/husk)" },
   { name: "help", help: "show this help" },
+  { name: "version", short: "v", help: "print the version and quit" },
 ];
 
 function globalHelp(): string {
@@ -60,6 +65,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const global = parseFlags(argv, GLOBAL_FLAGS, "");
     const [name, ...args] = global.rest;
+    if (global.values.version) {
+      console.log((await import("./version.ts")).versionLine());
+      return 0;
+    }
     if (global.values.help || name === undefined) {
       (name === undefined && !global.values.help ? console.error : console.log)(globalHelp());
       return global.values.help ? 0 : ExitCode.Runtime;

@@ -3,7 +3,7 @@ import type { ContainerConfig } from "../config/types.ts";
 import { currentRecords } from "../runtime/status.ts";
 import { collectStaleCgroups } from "../runtime/status.ts";
 import type { ContainerRecord } from "../state/store.ts";
-import type { CommandModule } from "./command.ts";
+import { type CommandModule, refuseArguments } from "./command.ts";
 import { findContainer, forEachRef } from "./containers.ts";
 import { InvalidInputError } from "../errors.ts";
 import { commandColumn, humanDuration, renderTable } from "./table.ts";
@@ -48,7 +48,8 @@ export const ps: CommandModule = {
     { name: "no-trunc", help: "do not truncate IDs and commands" },
     { name: "format", value: "json|table", help: "output format (json: one object per line)" },
   ],
-  main: async (paths, values) => {
+  main: async (paths, values, rest) => {
+    refuseArguments("ps", rest);
     await collectStaleCgroups(paths);
     const format = (values.format as string | undefined) ?? "table";
     if (format !== "json" && format !== "table") {

@@ -6,7 +6,7 @@ import { kill as killPid } from "../../ffi/process.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { StateError } from "../errors.ts";
 import { SIGKILL } from "../spawn/linux.ts";
-import { isSameProcess } from "../state/liveness.ts";
+import { isMonitorOf, isSameProcess, waitWhile } from "../state/liveness.ts";
 import type { StatePaths } from "../state/paths.ts";
 import { type ContainerRecord, readRecord, removeRecord, withLock, writeState } from "../state/store.ts";
 import { type Container, startCreated } from "./container.ts";
@@ -56,19 +56,27 @@ export async function removeContainer(
   record: ContainerRecord,
   force: boolean,
 ): Promise<void> {
-  if (isRunning(record)) {
-    if (!force) {
-      throw new StateError(
-        `cannot remove container ${
-          short(record)
-        }: it is running; stop it first, or use rm -f to kill and remove it`,
-      );
-    }
-    markManualStop(paths, record);
-    killPid(record.state.pid, SIGKILL);
-    await waitForExit(paths, record.config.id);
+  const { id } = record.config;
+  const running = isRunning(record);
+  if (running && !force) {
+    throw new StateError(
+      `cannot remove container ${
+        short(record)
+      }: it is running; stop it first, or use rm -f to kill and remove it`,
+    );
   }
-  withLock(paths, () => removeRecord(paths, record.config.id));
+  const monitor = record.state.monitorPid;
+  const monitorRuns = () => monitor !== null && isMonitorOf(monitor, id);
+  // A monitor still running may be about to restart the container: the mark tells it not to.
+  if (running || monitorRuns()) markManualStop(paths, record);
+  if (running) {
+    killPid(record.state.pid, SIGKILL);
+    await waitForExit(paths, id);
+  }
+  // The monitor (by now `husk cleanup`) records the exit: once the record is gone it would write into a
+  // directory being removed, so husk waits for it, as `docker rm -f` returns once everything has stopped.
+  await waitWhile(monitorRuns, 5);
+  withLock(paths, () => removeRecord(paths, id));
 }
 
 /** Records that a user stopped the container, so that its restart policy leaves it stopped. */
@@ -99,6 +107,28 @@ export function shouldRestart(record: ContainerRecord): boolean {
 /** Docker's back-off before a restart: 100 ms, doubling, at most a minute. */
 export function restartDelay(restartCount: number): number {
   return Math.min(100 * 2 ** restartCount, 60_000);
+}
+
+/**
+ * Sleeps through the restart delay of a container that just exited; ends early when a stop or rm makes the
+ * restart moot. Returns the record as it then is (null once removed).
+ */
+export async function afterRestartDelay(paths: StatePaths, id: string): Promise<ContainerRecord | null> {
+  const readCurrent = () => {
+    try {
+      return readRecord(paths, id);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) return null;
+      throw e;
+    }
+  };
+  const first = readCurrent();
+  if (first === null) return null;
+  const end = Date.now() + restartDelay(first.state.restartCount);
+  for (let record: ContainerRecord | null = first;; record = readCurrent()) {
+    if (record === null || !shouldRestart(record) || Date.now() >= end) return record;
+    await new Promise((r) => setTimeout(r, Math.min(20, end - Date.now())));
+  }
 }
 
 /** Starts a container that is not running, detached (as `docker start` does). */

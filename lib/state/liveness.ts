@@ -38,3 +38,21 @@ function isZombie(pid: number): boolean {
     return true;
   }
 }
+
+/**
+ * True while a detached container's monitor runs: its pid was recorded without a start time, so the container's
+ * ID in its command line (`husk-monitor ... ID`, then `husk cleanup ID`) tells it from a later process.
+ */
+export function isMonitorOf(pid: number, id: string): boolean {
+  if (!isSameProcess(pid, null)) return false;
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").includes(id);
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until `alive()` is false, checking every `intervalMs`. */
+export async function waitWhile(alive: () => boolean, intervalMs: number): Promise<void> {
+  while (alive()) await new Promise((r) => setTimeout(r, intervalMs));
+}
