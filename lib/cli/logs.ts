@@ -4,7 +4,7 @@ import { exitRecorded } from "../logs/exit.ts";
 import { follow } from "../logs/follow.ts";
 import { formatLine, type LogLine, readLogLines } from "../logs/read.ts";
 import { containerDir } from "../state/paths.ts";
-import { isSameProcess } from "../state/liveness.ts";
+import { isMonitorOf } from "../state/liveness.ts";
 import type { CommandModule } from "./command.ts";
 import { findContainer } from "./containers.ts";
 
@@ -65,7 +65,8 @@ export const logs: CommandModule = {
     if (values.follow) {
       // A killed monitor never records the exit: its absence ends the follow too.
       const monitor = record.state.monitorPid;
-      const exited = async () => await exitRecorded(dir) || monitor === null || !isSameProcess(monitor, null);
+      const exited = async () =>
+        await exitRecorded(dir) || monitor === null || !isMonitorOf(monitor, record.config.id);
       for await (const line of follow(dir, { ...options, exited })) await print(line);
     } else {
       for (const line of await readLogLines(dir, options)) await print(line);

@@ -4,7 +4,7 @@
  * monitor, a crash). Reading a record through here turns both into "exited".
  */
 import { exitCodeFromStatus, readExitSync } from "../logs/exit.ts";
-import { isSameProcess } from "../state/liveness.ts";
+import { isMonitorOf, isSameProcess } from "../state/liveness.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import {
   type ContainerRecord,
@@ -66,7 +66,7 @@ export function refresh(paths: StatePaths, record: ContainerRecord): ContainerRe
     if (isSameProcess(record.state.pid, record.state.pidStartTime)) return record;
     // Just exited, not yet reaped and recorded by its monitor (which is still there to do it).
     const monitor = record.state.monitorPid;
-    if (monitor !== null && isSameProcess(monitor, null)) return record;
+    if (monitor !== null && isMonitorOf(monitor, record.config.id)) return record;
   }
   withLock(
     paths,

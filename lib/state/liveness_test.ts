@@ -1,5 +1,5 @@
 import { equal, notEqual, ok } from "node:assert/strict";
-import { isSameProcess, parseStartTime, processStartTime } from "./liveness.ts";
+import { isMonitorOf, isSameProcess, parseStartTime, processStartTime, waitWhile } from "./liveness.ts";
 
 /** A /proc/PID/stat line: pid, (comm), then fields 3 to 52, each a distinct number but field 22 given. */
 function statLine(pid: number, comm: string, startTime: number, state = "S"): string {
@@ -133,3 +133,18 @@ async function waitFor<T>(probe: () => T | null, timeoutMs = 5000): Promise<T> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+Deno.test("isMonitorOf: a live process with the ID among its arguments; not once it has been reaped", async () => {
+  const id = "c0ffee".repeat(10) + "0123";
+  const child = new Deno.Command("sh", { args: ["-c", "read line", "monitor", id], stdin: "piped" }).spawn();
+  try {
+    equal(isMonitorOf(child.pid, id), true);
+    equal(isMonitorOf(child.pid, id.slice(0, 12)), false, "a whole argument, not a prefix");
+    equal(isMonitorOf(Deno.pid, id), false, "another process");
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+  await waitWhile(() => isMonitorOf(child.pid, id), 1);
+  equal(isMonitorOf(child.pid, id), false);
+});
