@@ -1,6 +1,6 @@
 #!/bin/sh
 # The one test command (as root; works non-interactively, e.g. CI=true with no stdin):
-#   sudo sh tasks/test.sh
+#   sh tasks/test.sh
 # Installs what the tests need if missing, prepares rootfs/default, then runs `deno task test`.
 set -eu
 cd "$(dirname -- "$0")/.."
