@@ -1,35 +1,16 @@
-import { CAPABILITIES } from "../security/capabilities.ts";
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { buildConfig, type BuildContext, DEFAULT_LOG_MAX_SIZE } from "../config/build.ts";
 import { defaultRunOptions, type RunOptions } from "../config/options.ts";
 import { type ContainerRecord, type ContainerState, createdState } from "../state/store.ts";
 import { inspectJson, psJson, statusColumn } from "./ps.ts";
+import { TEST_ID as ID, testContext } from "../config/testing.ts";
 
-const ID = "0123456789abcdef".repeat(4);
 const CREATED = "2024-05-06T07:00:00.000Z";
 const STARTED = "2024-05-06T07:00:01.000Z";
 const FINISHED = "2024-05-06T07:10:00.000Z";
 
 function context(overrides: Partial<BuildContext> = {}): BuildContext {
-  return {
-    id: ID,
-    name: "web",
-    rootfs: "/images/alpine",
-    hostEnv: () => undefined,
-    readEnvFile: (path) => {
-      throw new Error(`unexpected env file ${path}`);
-    },
-    etcDir: "/state/containers/web",
-    initBinary: null,
-    host: { cpus: [0, 1] },
-    readSeccompProfile: (path) => {
-      throw new Error(`unexpected seccomp profile ${path}`);
-    },
-    hostCapabilities: Object.keys(CAPABILITIES),
-    subordinateIds: () => ({ subuid: "", subgid: "" }),
-    now: new Date(CREATED),
-    ...overrides,
-  };
+  return testContext({ name: "web", etcDir: "/state/containers/web", now: new Date(CREATED), ...overrides });
 }
 
 function record(state: Partial<ContainerState> = {}, o: Partial<RunOptions> = {}): ContainerRecord {

@@ -1,4 +1,3 @@
-import { CAPABILITIES } from "../security/capabilities.ts";
 import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
 import { InvalidInputError } from "../errors.ts";
 import {
@@ -14,30 +13,12 @@ import { DEFAULT_NAMESPACES, defaultDevices, defaultMounts } from "./defaults.ts
 import { DEFAULT_PATH } from "./env.ts";
 import { defaultRunOptions, type RunOptions } from "./options.ts";
 import type { Mount } from "./types.ts";
+import { TEST_ID as ID, testContext } from "./testing.ts";
 
-const ID = "0123456789abcdef".repeat(4);
 const NOW = new Date("2024-05-06T07:08:09.010Z");
 
 function context(overrides: Partial<BuildContext> = {}): BuildContext {
-  return {
-    id: ID,
-    name: "test_box",
-    rootfs: "/images/alpine",
-    hostEnv: () => undefined,
-    readEnvFile: (path) => {
-      throw new Error(`unexpected env file ${path}`);
-    },
-    etcDir: "/var/lib/husk/containers/abc",
-    initBinary: null,
-    host: { cpus: [0, 1] },
-    readSeccompProfile: (path) => {
-      throw new Error(`unexpected seccomp profile ${path}`);
-    },
-    hostCapabilities: Object.keys(CAPABILITIES),
-    subordinateIds: () => ({ subuid: "", subgid: "" }),
-    now: NOW,
-    ...overrides,
-  };
+  return testContext({ name: "test_box", etcDir: "/var/lib/husk/containers/abc", now: NOW, ...overrides });
 }
 
 const options = (o: Partial<RunOptions> = {}): RunOptions => ({ ...defaultRunOptions(), ...o });

@@ -1,26 +1,25 @@
-import { CAPABILITIES } from "../security/capabilities.ts";
 /**
- * Test support: a container config built from run options with a fixed, host-independent context (no
- * environment, no env files, two CPUs, no init binary), as the planning tests need it.
+ * Test support: a build context that reads nothing from the host (no environment, no env files, no seccomp
+ * profile, two CPUs, no init binary, every capability), and a config built with it, as planning tests need.
  */
-import { buildConfig } from "./build.ts";
+import { CAPABILITIES } from "../security/capabilities.ts";
+import { buildConfig, type BuildContext } from "./build.ts";
 import { defaultRunOptions, type RunOptions } from "./options.ts";
 import type { ContainerConfig } from "./types.ts";
 
 export const TEST_ID = "0123456789abcdef".repeat(4);
 
-export function testConfig(
-  rootfs: string,
-  etcDir: string,
-  options: Partial<RunOptions> = {},
-): ContainerConfig {
-  return buildConfig({ ...defaultRunOptions(), ...options }, {
+/** A host-independent build context; a test overrides what it looks at (name, time, ...). */
+export function testContext(overrides: Partial<BuildContext> = {}): BuildContext {
+  return {
     id: TEST_ID,
     name: "test",
-    rootfs,
+    rootfs: "/images/alpine",
     hostEnv: () => undefined,
-    readEnvFile: () => "",
-    etcDir,
+    readEnvFile: (path) => {
+      throw new Error(`unexpected env file ${path}`);
+    },
+    etcDir: "/state/containers/test",
     initBinary: null,
     host: { cpus: [0, 1] },
     readSeccompProfile: (path) => {
@@ -29,5 +28,14 @@ export function testConfig(
     hostCapabilities: Object.keys(CAPABILITIES),
     subordinateIds: () => ({ subuid: "", subgid: "" }),
     now: new Date(0),
-  });
+    ...overrides,
+  };
+}
+
+export function testConfig(
+  rootfs: string,
+  etcDir: string,
+  options: Partial<RunOptions> = {},
+): ContainerConfig {
+  return buildConfig({ ...defaultRunOptions(), ...options }, testContext({ rootfs, etcDir }));
 }

@@ -1,28 +1,15 @@
-import { CAPABILITIES } from "../security/capabilities.ts";
 import { equal } from "node:assert/strict";
 import { buildConfig, type BuildContext } from "../config/build.ts";
 import { defaultRunOptions, type RunOptions } from "../config/options.ts";
 import { type ContainerRecord, type ContainerState, createdState } from "../state/store.ts";
 import { restartDelay, shouldRestart } from "./lifecycle.ts";
+import { testContext } from "../config/testing.ts";
 
-const CONTEXT: BuildContext = {
-  id: "0123456789abcdef".repeat(4),
+const CONTEXT: BuildContext = testContext({
   name: "box",
-  rootfs: "/images/alpine",
-  hostEnv: () => undefined,
-  readEnvFile: (path) => {
-    throw new Error(`unexpected env file ${path}`);
-  },
   etcDir: "/state/containers/box",
-  initBinary: null,
-  host: { cpus: [0, 1] },
-  readSeccompProfile: (path) => {
-    throw new Error(`unexpected seccomp profile ${path}`);
-  },
-  hostCapabilities: Object.keys(CAPABILITIES),
-  subordinateIds: () => ({ subuid: "", subgid: "" }),
   now: new Date("2024-05-06T07:08:09.010Z"),
-};
+});
 
 /** A detached container that has exited with `exitCode`, under `--restart restart`. */
 function record(
