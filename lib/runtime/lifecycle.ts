@@ -8,7 +8,14 @@ import { StateError } from "../errors.ts";
 import { SIGKILL } from "../spawn/linux.ts";
 import { isMonitorOf, isSameProcess, waitWhile } from "../state/liveness.ts";
 import type { StatePaths } from "../state/paths.ts";
-import { type ContainerRecord, readRecord, removeRecord, withLock, writeState } from "../state/store.ts";
+import {
+  type ContainerRecord,
+  readRecord,
+  readRecordIfExists,
+  removeRecord,
+  withLock,
+  writeState,
+} from "../state/store.ts";
 import { type Container, startCreated } from "./container.ts";
 import { refresh, waitForExit } from "./status.ts";
 
@@ -114,18 +121,10 @@ export function restartDelay(restartCount: number): number {
  * restart moot. Returns the record as it then is (null once removed).
  */
 export async function afterRestartDelay(paths: StatePaths, id: string): Promise<ContainerRecord | null> {
-  const readCurrent = () => {
-    try {
-      return readRecord(paths, id);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return null;
-      throw e;
-    }
-  };
-  const first = readCurrent();
+  const first = readRecordIfExists(paths, id);
   if (first === null) return null;
   const end = Date.now() + restartDelay(first.state.restartCount);
-  for (let record: ContainerRecord | null = first;; record = readCurrent()) {
+  for (let record: ContainerRecord | null = first;; record = readRecordIfExists(paths, id)) {
     if (record === null || !shouldRestart(record) || Date.now() >= end) return record;
     await new Promise((r) => setTimeout(r, Math.min(20, end - Date.now())));
   }

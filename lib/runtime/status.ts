@@ -10,6 +10,7 @@ import {
   type ContainerRecord,
   listRecords,
   readRecord,
+  readRecordIfExists,
   removeRecord,
   withLock,
   withLockAsync,
@@ -72,12 +73,7 @@ export function refresh(paths: StatePaths, record: ContainerRecord): ContainerRe
     paths,
     () => finishContainer(paths, record.config.id, exit ?? { exitCode: null, finishedAt: new Date() }),
   );
-  try {
-    return readRecord(paths, record.config.id);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
+  return readRecordIfExists(paths, record.config.id);
 }
 
 /** Every container, up to date. */

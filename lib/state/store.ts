@@ -138,6 +138,16 @@ export function readRecord(paths: StatePaths, id: string): ContainerRecord {
   };
 }
 
+/** The record, or null once it has been removed. */
+export function readRecordIfExists(paths: StatePaths, id: string): ContainerRecord | null {
+  try {
+    return readRecord(paths, id);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return null;
+    throw e;
+  }
+}
+
 export function removeRecord(paths: StatePaths, id: string): void {
   // A monitor that is being killed may still add a file while the directory goes: try again.
   for (let attempt = 0;; attempt++) {
