@@ -19,6 +19,7 @@
  */
 
 import { InvalidInputError } from "../errors.ts";
+import { CLONE, S_IFBLK, S_IFMT } from "../spawn/linux.ts";
 import { X86_64_SYSCALLS } from "./syscalls_x86_64.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -803,11 +804,8 @@ export function disassemble(program: Uint8Array): string {
 // ---------------------------------------------------------------------------------------------------------------
 // husk's default profile
 
-const S_IFMT = 0o170000;
-const S_IFBLK = 0o060000;
-/** CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET. */
-const CLONE_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 |
-  0x40000000;
+/** Every CLONE_NEW* flag. */
+const CLONE_NAMESPACES = Object.values(CLONE).reduce((all, flag) => all | flag, 0);
 const AF_ALG = 38;
 const AF_VSOCK = 40;
 
