@@ -14,7 +14,7 @@ import type { ContainerConfig } from "../config/types.ts";
 import { ExitCode, StartError } from "../errors.ts";
 import { type FsView, hostFs } from "../rootfs/resolve.ts";
 import { type MonitorWiring, planDetached } from "../spawn/detached.ts";
-import { isSameProcess, waitWhile } from "../state/liveness.ts";
+import { waitUntilGone } from "../state/liveness.ts";
 import { sendIdmappedRoot, writeIdMaps } from "./userns.ts";
 import { type ExecWiring, JOIN_ORDER, planExec } from "../spawn/exec.ts";
 import { syscall } from "../../ffi/native.ts";
@@ -181,9 +181,8 @@ export async function startContainerProcess(
           await waitPid(pid);
         } else {
           // Not our children: wait until they no longer run, for they may still read the memory we share.
-          // A zombie runs no more code.
-          await waitWhile(() => isSameProcess(monitorPid!, null), 1);
-          await waitWhile(() => isSameProcess(pid, null), 1);
+          await waitUntilGone(monitorPid);
+          await waitUntilGone(pid);
         }
         throw e;
       }

@@ -56,3 +56,8 @@ export function isMonitorOf(pid: number, id: string): boolean {
 export async function waitWhile(alive: () => boolean, intervalMs: number): Promise<void> {
   while (alive()) await new Promise((r) => setTimeout(r, intervalMs));
 }
+
+/** Waits until `pid` has ended (a zombie runs no more code). */
+export function waitUntilGone(pid: number): Promise<void> {
+  return waitWhile(() => isSameProcess(pid, null), 1);
+}
