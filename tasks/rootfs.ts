@@ -7,6 +7,7 @@
  * 3. Otherwise (the usual case offline) build a busybox rootfs from Debian's busybox-static into
  *    `rootfs/.tmp-*` and rename it to `rootfs/busybox-<version>` once complete.
  * 4. Point `rootfs/default` at the result (temp symlink + rename, so the switch is atomic).
+ * 5. Register it as an image (busybox:<version> and busybox:latest) in husk's state root.
  *
  * Everything that is ever visible under its final name is complete: partial work lives in `.tmp-*`
  * entries, which the next run removes. Runs are serialised by a lock on `rootfs/.lock`.
@@ -15,6 +16,12 @@ import { createHash } from "node:crypto";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { hostFs, resolveInRoot } from "../lib/rootfs/resolve.ts";
+import { findImage } from "../lib/image/catalog.ts";
+import { importTarball } from "../lib/image/import.ts";
+import { tagImage } from "../lib/image/manage.ts";
+import { packDirectory } from "../lib/image/pack.ts";
+import { readCatalog } from "../lib/image/store.ts";
+import { statePaths } from "../lib/state/paths.ts";
 
 export const ALPINE_VERSION = "3.20.3";
 
@@ -641,9 +648,40 @@ export async function main(args: string[]): Promise<string> {
   return await ensureRootfs({ rootfsDir: ROOTFS_DIR, force: values.force, offline: values.offline });
 }
 
+/** "busybox-1.35.0" -> ["busybox:1.35.0", "busybox:latest"]: the names the rootfs is registered under. */
+export function imageNames(dirName: string): string[] {
+  const dash = dirName.indexOf("-");
+  const [repo, tag] = dash === -1 ? [dirName, "latest"] : [dirName.slice(0, dash), dirName.slice(dash + 1)];
+  return [...new Set([`${repo}:${tag}`, `${repo}:latest`])];
+}
+
+/**
+ * Registers rootfs/default as an image in husk's state root (HUSK_ROOT, else /var/lib/husk), so that
+ * `husk run busybox` works offline. Does nothing when the image is already there (unless `force`).
+ */
+export async function registerImage(rootfsDir: string, force: boolean): Promise<string> {
+  const dir = await Deno.realPath(join(rootfsDir, "default"));
+  const names = imageNames(basename(dir));
+  const paths = statePaths();
+  const known = readCatalog(paths);
+  if (!force && names.every((n) => findImage(known, n) !== null)) {
+    return `rootfs: image ${names.join(", ")} already in ${paths.root}`;
+  }
+  const created = (await Deno.stat(dir)).mtime ?? new Date(0);
+  const id = await importTarball(paths, packDirectory(dir), names[0], { Cmd: ["/bin/sh"] }, created);
+  for (const name of names.slice(1)) tagImage(paths, id, name);
+  return `rootfs: registered ${names.join(", ")} (${id.slice(7, 19)}) in ${paths.root}`;
+}
+
 if (import.meta.main) {
   try {
     console.log(await main(Deno.args));
+    try {
+      console.log(await registerImage(ROOTFS_DIR, Deno.args.includes("--force")));
+    } catch (e) {
+      // The root filesystem itself is there: an image store that cannot be written is not fatal.
+      console.error(`rootfs: WARNING: not registered as an image: ${(e as Error).message}`);
+    }
   } catch (e) {
     console.error(`rootfs: error: ${(e as Error).message}`);
     Deno.exit(1);

@@ -63,18 +63,33 @@ export function containers(root: string): string[] {
   }
 }
 
-/** Host processes whose root directory is the test rootfs: containers still running. */
-export function processesInRootfs(): number[] {
+/**
+ * Host processes whose root directory is the test rootfs, or (given a state root) an image's overlay whose
+ * upper directory lies under that root: containers still running. An image container's overlay is not
+ * mounted on the host, so its root shows as "/": its own mount table names the upper directory.
+ */
+export function processesInRootfs(stateRoot?: string): number[] {
   const pids: number[] = [];
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
-      if (Deno.readLinkSync(`/proc/${entry.name}/root`) === ROOTFS) pids.push(Number(entry.name));
+      const root = Deno.readLinkSync(`/proc/${entry.name}/root`);
+      if (
+        root === ROOTFS || (stateRoot !== undefined && root === "/" && inOverlayOf(entry.name, stateRoot))
+      ) {
+        pids.push(Number(entry.name));
+      }
     } catch {
       // The process ended while we looked.
     }
   }
   return pids;
+}
+
+function inOverlayOf(pid: string, stateRoot: string): boolean {
+  const rootMount = Deno.readTextFileSync(`/proc/${pid}/mountinfo`).split("\n")
+    .find((line) => line.split(" ")[4] === "/");
+  return rootMount?.includes(`upperdir=${stateRoot}/containers/`) ?? false;
 }
 
 /** Mounts in the host's mount namespace that involve the rootfs or the state root. */
@@ -90,7 +105,7 @@ export async function withRoot(fn: (root: string) => Promise<void>, opts: { keep
     await fn(root);
     if (!opts.keepRecords) deepEqual(containers(root), [], "container records left behind");
     deepEqual(hostMountsUnder(ROOTFS, root), [], "mounts left behind on the host");
-    await waitFor(() => processesInRootfs().length === 0, "container processes left behind");
+    await waitFor(() => processesInRootfs(root).length === 0, "container processes left behind");
     if (!opts.keepRecords) deepEqual(containerCgroups(root), [], "container cgroups left behind");
     removeRootCgroups(root);
   } finally {

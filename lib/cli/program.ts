@@ -9,6 +9,7 @@ import { type Flag, parseFlags, usage } from "./flags.ts";
 
 const lifecycle = () => import("./lifecycle.ts");
 const listing = () => import("./ps.ts");
+const imaging = () => import("./images.ts");
 
 /** Every command; `hidden` ones are for husk's own use. Each module is loaded only when its command runs. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule>; hidden?: boolean }> = {
@@ -33,6 +34,14 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   update: { summary: "Change containers' limits", load: async () => (await import("./stats.ts")).update },
   rm: { summary: "Remove containers", load: async () => (await lifecycle()).rm },
   prune: { summary: "Remove all stopped containers", load: async () => (await lifecycle()).prune },
+  images: { summary: "List images", load: async () => (await imaging()).images },
+  image: { summary: "Manage images (ls, rm, tag, prune)", load: async () => (await imaging()).image },
+  rmi: { summary: "Remove images", load: async () => (await imaging()).rmi },
+  tag: { summary: "Give an image another name", load: async () => (await imaging()).tag },
+  import: {
+    summary: "Import a filesystem tarball as an image",
+    load: async () => (await imaging()).importCommand,
+  },
   version: {
     summary: "Show the husk version information",
     load: async () => (await import("./version.ts")).version,

@@ -19,9 +19,9 @@ export function statusColumn(record: ContainerRecord, now: Date): string {
   return "Created";
 }
 
-/** What a container runs from: its image (with the images issue) or its root filesystem. */
+/** What a container runs from: its image, as the user named it, or its root filesystem. */
 function imageColumn(config: ContainerConfig): string {
-  return config.root.path;
+  return config.image?.name ?? config.root.path;
 }
 
 /** One `ps --format json` object, with Docker's keys. */

@@ -11,6 +11,9 @@ import type { StatePaths } from "../state/paths.ts";
 import type { CommandModule } from "./command.ts";
 import type { Flag, FlagValues } from "./flags.ts";
 import { forwardSignals } from "./signals.ts";
+import { findImage } from "../image/catalog.ts";
+import { readCatalog } from "../image/store.ts";
+import { DEFAULT_ROOTFS } from "../runtime/rootfs.ts";
 
 const FLAGS: readonly Flag[] = [
   {
@@ -18,6 +21,7 @@ const FLAGS: readonly Flag[] = [
     value: "DIR",
     help: "root filesystem directory (default: the one `deno task rootfs` made)",
   },
+  { name: "entrypoint", value: "CMD", help: 'replace the image\'s ENTRYPOINT ("" clears it)' },
   { name: "name", value: "NAME", help: "assign a name to the container" },
   {
     name: "hostname",
@@ -70,11 +74,40 @@ const FLAGS: readonly Flag[] = [
 ];
 
 export const command: CommandModule = {
-  usage: "husk run [OPTIONS] [COMMAND] [ARG...]",
-  summary: "Run a command in a new container (default command: /bin/sh).",
+  usage:
+    "husk run [OPTIONS] IMAGE [COMMAND] [ARG...]  |  husk run [--rootfs DIR] [OPTIONS] [COMMAND] [ARG...]",
+  summary: "Run a command in a new container from an image or a root filesystem directory.",
   flags: FLAGS,
-  main: (paths, values, rest) => runCommand(paths, runOptions(values, rest), values["dry-run"] === true),
+  main: (paths, values, rest) =>
+    runCommand(
+      paths,
+      runOptions(values, rest, (name) => imageWanted(paths, name)),
+      values["dry-run"] === true,
+    ),
 };
+
+/**
+ * Whether the first word of `husk run`'s arguments names an image: one in the store, or a reference no
+ * command could be (a tag, digest or registry), or any name once there is no default root filesystem.
+ * Otherwise the words are a command for the default root filesystem, as before images existed.
+ */
+export function imageWanted(paths: StatePaths, word: string): boolean {
+  if (word.startsWith("/") || word.startsWith(".")) return false;
+  if (/[:@/]/.test(word) || !hasDefaultRootfs()) return true;
+  try {
+    return findImage(readCatalog(paths), word) !== null;
+  } catch {
+    return false;
+  }
+}
+
+function hasDefaultRootfs(): boolean {
+  try {
+    return Deno.statSync(DEFAULT_ROOTFS).isDirectory;
+  } catch {
+    return false;
+  }
+}
 
 /** --log-opt max-size=10m (the only log option: one rotated file is kept). */
 export function logMaxSize(options: readonly string[]): number | undefined {
@@ -97,12 +130,20 @@ export function logMaxSize(options: readonly string[]): number | undefined {
 }
 
 /** The parsed flags as RunOptions. */
-export function runOptions(v: FlagValues, command: string[]): RunOptions {
+export function runOptions(
+  v: FlagValues,
+  args: string[],
+  isImage: (word: string) => boolean = () => false,
+): RunOptions {
   const list = (name: string) => (v[name] as string[] | undefined) ?? [];
   const text = (name: string) => v[name] as string | undefined;
+  const image = text("rootfs") === undefined && args.length > 0 && isImage(args[0]) ? args[0] : undefined;
+  const command = image === undefined ? args : args.slice(1);
   return {
     ...defaultRunOptions(),
     rootfs: text("rootfs"),
+    image,
+    entrypoint: text("entrypoint"),
     name: text("name"),
     hostname: text("hostname"),
     env: list("env"),

@@ -71,6 +71,8 @@ Deno.test("runOptions: no flags are the defaults", () => {
   deepEqual(runOptions({}, []), {
     ...defaultRunOptions(),
     rootfs: undefined,
+    image: undefined,
+    entrypoint: undefined,
     name: undefined,
     hostname: undefined,
     workdir: undefined,
@@ -198,4 +200,18 @@ Deno.test("run's flags: the help names each flag once", () => {
   equal(new Set(names).size, names.length);
   const shorts = command.flags.flatMap((f) => (f.short ? [f.short] : []));
   equal(new Set(shorts).size, shorts.length);
+});
+
+Deno.test("runOptions: the first word is an image when it names one, unless --rootfs is given", () => {
+  const isImage = (word: string) => word === "alpine";
+  deepEqual([
+    runOptions({}, ["alpine", "ls"], isImage).image,
+    runOptions({}, ["alpine", "ls"], isImage).command,
+  ], [
+    "alpine",
+    ["ls"],
+  ]);
+  deepEqual(runOptions({}, ["sh", "-c", "x"], isImage).command, ["sh", "-c", "x"]);
+  deepEqual(runOptions({ rootfs: "/r" }, ["alpine"], isImage).command, ["alpine"]);
+  deepEqual(runOptions({ entrypoint: "" }, ["alpine"], isImage).entrypoint, "");
 });

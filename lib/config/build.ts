@@ -2,6 +2,7 @@
 import { InvalidInputError } from "../errors.ts";
 import { DEFAULT_NAMESPACES, defaultDevices, defaultMounts } from "./defaults.ts";
 import { buildEnv, parseEnvEntry, parseEnvFile } from "./env.ts";
+import { type ImageContext, imageDefaults } from "./image.ts";
 import type { RunOptions } from "./options.ts";
 import { type HostFacts, parseResources } from "./resources.ts";
 import { buildSecurity } from "./security.ts";
@@ -13,8 +14,10 @@ import { normalize, parseTmpfs, parseVolume } from "./volume.ts";
 export interface BuildContext {
   id: string;
   name: string;
-  /** Absolute path of the root filesystem. */
+  /** Absolute path of the root filesystem (with an image: where its overlay will be mounted). */
   rootfs: string;
+  /** The image to run, resolved in the store. */
+  image?: ImageContext;
   /** The host's environment, for `-e NAME` without a value. */
   hostEnv(name: string): string | undefined;
   /** The text of an --env-file. */
@@ -53,13 +56,15 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
     ...options.envFiles.flatMap((f) => parseEnvFile(ctx.readEnvFile(f), f)),
     ...options.env,
   ].map((e) => parseEnvEntry(e, ctx.hostEnv)).filter((e): e is string => e !== null);
-  const cwd = options.workdir === undefined ? "/" : options.workdir;
+  // A plain directory runs as an image whose only setting is Cmd /bin/sh.
+  const image = imageDefaults(ctx.image?.config ?? { Cmd: DEFAULT_COMMAND }, options);
+  const cwd = image.workdir ?? "/";
   if (!cwd.startsWith("/")) {
     throw new InvalidInputError(`invalid working directory "${cwd}": it must be an absolute path`);
   }
   const userMounts = [...options.volumes.map(parseVolume), ...options.tmpfs.map(parseTmpfs)];
   rejectDuplicateDestinations(userMounts);
-  const command = options.command.length > 0 ? options.command : DEFAULT_COMMAND;
+  const command = image.command;
   if (command[0] === "") throw new InvalidInputError("the command is an empty string");
   const restartPolicy = parseRestartPolicy(options.restart);
   if (restartPolicy.name !== "no" && options.rm) {
@@ -81,9 +86,9 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
     hostname,
     process: {
       args,
-      env: buildEnv(userEnv, hostname, options.tty),
+      env: buildEnv([...image.env, ...userEnv], hostname, options.tty),
       cwd: normalize(cwd),
-      user: parseUser(options.user),
+      user: parseUser(image.user),
       terminal: options.tty,
       consoleSize: options.tty && options.consoleSize
         ? { height: options.consoleSize.rows, width: options.consoleSize.columns }
@@ -104,6 +109,8 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
     resources: parseResources(options.resources, ctx.host),
     security,
     userns,
+    image: ctx.image ? { id: ctx.image.id, name: ctx.image.name, layers: ctx.image.layers } : null,
+    exposedPorts: image.exposedPorts,
   };
 }
 

@@ -2,8 +2,12 @@ import type { ResourceFlags } from "./resources.ts";
 
 /** The options of `husk run`, as parsed from the command line (one struct per subcommand). */
 export interface RunOptions {
-  /** The root filesystem directory; the default rootfs when absent. */
+  /** The root filesystem directory; the default rootfs when absent (and no image is named). */
   rootfs?: string;
+  /** The image to run (a name or ID in the image store). */
+  image?: string;
+  /** --entrypoint: replaces the image's ENTRYPOINT ("" clears it). */
+  entrypoint?: string;
   name?: string;
   hostname?: string;
   /** -e/--env entries, in order. */

@@ -69,6 +69,19 @@ export interface ContainerConfig {
   userns: UserNamespace | null;
   /** What happens when a detached container exits (a `stop` or `rm -f` is never followed by a restart). */
   restartPolicy: RestartPolicy;
+  /** The image whose layers are overlaid at root.path; null for a plain directory (--rootfs). */
+  image: ImageRootfs | null;
+  /** The image's EXPOSE ports ("80/tcp"), for -P. */
+  exposedPorts: string[];
+}
+
+export interface ImageRootfs {
+  /** The image ID ("sha256:..."), which `rmi` checks for users. */
+  id: string;
+  /** The name the user gave. */
+  name: string;
+  /** Extracted layer directories, lowest first. */
+  layers: string[];
 }
 
 export interface RestartPolicy {

@@ -27,6 +27,9 @@ import {
 import { exitCommand, installedMonitor, monitorEnv, monitorPath } from "./monitor.ts";
 import { type ContainerProcess, dryRunPlan, type MonitorOptions, startContainerProcess } from "./process.ts";
 import { resolveRootfs } from "./rootfs.ts";
+import { detachMount } from "../../ffi/mount.ts";
+import { mountOverlay, overlayDirs } from "../image/overlay.ts";
+import { localImage } from "../image/store.ts";
 import { type ExitResult, finishContainer, waitForExit } from "./status.ts";
 
 export function exitCodeOf(status: WaitStatus): number {
@@ -115,10 +118,12 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
       `invalid container name "${options.name}": at least 2 characters of [a-zA-Z0-9_.-], starting with a letter or digit`,
     );
   }
+  const image = options.image === undefined ? undefined : localImage(paths, options.image);
   return buildConfig(options, {
     id,
     name,
-    rootfs: resolveRootfs(options.rootfs),
+    rootfs: image ? overlayDirs(containerDir(paths, id)).target : resolveRootfs(options.rootfs),
+    image,
     hostEnv: (n) => Deno.env.get(n),
     readEnvFile: (f) => {
       try {
@@ -197,6 +202,8 @@ export async function startCreated(
       await releaseCgroup(paths, config.id);
       return createContainerCgroup(paths, config);
     });
+  // The overlay stays on the host only until the container's own mount namespace holds it (overlay.ts).
+  const overlay = config.image ? mountOverlay(dir, config.image.layers) : null;
   let process: ContainerProcess;
   try {
     process = await startContainerProcess(config, {
@@ -208,6 +215,8 @@ export async function startCreated(
   } catch (e) {
     await cgroup.destroy();
     throw e;
+  } finally {
+    if (overlay) detachMount(overlay.target);
   }
   writeState(paths, config.id, {
     status: "running",

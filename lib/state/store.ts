@@ -3,6 +3,7 @@
  * happened). Writes are atomic (a temporary file renamed over the old one); creating a container and
  * checking its name happen under an exclusive lock on containers.lock, so concurrent commands never clash.
  */
+import { detachMount } from "../../ffi/mount.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { ExitCode, StateError } from "../errors.ts";
 import { containerDir, containersDir, lockFile, type StatePaths } from "./paths.ts";
@@ -149,6 +150,8 @@ export function readRecordIfExists(paths: StatePaths, id: string): ContainerReco
 }
 
 export function removeRecord(paths: StatePaths, id: string): void {
+  // An image's overlay is detached once the container runs; a crash between mount and start leaves it.
+  detachMount(`${containerDir(paths, id)}/rootfs`);
   // A monitor that is being killed may still add a file while the directory goes: try again.
   for (let attempt = 0;; attempt++) {
     try {

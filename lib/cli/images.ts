@@ -1,0 +1,193 @@
+/** `husk images`, `rmi`, `tag`, `image prune|ls|rm`, `import`: the local image store. */
+import { InvalidInputError } from "../errors.ts";
+import { type Catalog, shortId } from "../image/catalog.ts";
+import { importTarball } from "../image/import.ts";
+import { pruneImages, removeImageNamed, tagImage } from "../image/manage.ts";
+import { familiarRepository } from "../image/reference.ts";
+import { readCatalog } from "../image/store.ts";
+import type { StatePaths } from "../state/paths.ts";
+import { type CommandModule, refuseArguments } from "./command.ts";
+import { forEachRef } from "./containers.ts";
+import { parseFlags } from "./flags.ts";
+import { humanDuration, renderTable } from "./table.ts";
+
+/** go-units' HumanSizeWithPrecision(size, 3), as `docker images` prints SIZE: "7.8MB", "512B". */
+export function humanSize(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return `${Number(value.toPrecision(3))}${units[i]}`;
+}
+
+/** The rows of `husk images`: one per name, `<none>` for an image without one; newest first. */
+export function imageRows(catalog: Catalog, now: Date, quiet: boolean, noTrunc = false): string[][] {
+  const rows: { created: string; row: string[] }[] = [];
+  const tagged = new Set<string>();
+  const row = (id: string, repo: string, tag: string) => {
+    const image = catalog.images[id];
+    const shownId = noTrunc ? id : shortId(id);
+    rows.push({
+      created: image.created,
+      row: quiet ? [shownId] : [
+        repo,
+        tag,
+        shownId,
+        `${humanDuration(now.getTime() - Date.parse(image.created))} ago`,
+        humanSize(image.size),
+      ],
+    });
+  };
+  for (const [ref, id] of Object.entries(catalog.tags).sort()) {
+    const colon = ref.lastIndexOf(":");
+    row(id, familiarRepository(ref.slice(0, colon)), ref.slice(colon + 1));
+    tagged.add(id);
+  }
+  for (const id of Object.keys(catalog.images).filter((id) => !tagged.has(id))) row(id, "<none>", "<none>");
+  const sorted = rows.sort((a, b) => b.created.localeCompare(a.created)).map((r) => r.row);
+  return quiet ? [...new Set(sorted.map((r) => r[0]))].map((id) => [id]) : sorted;
+}
+
+function listImages(paths: StatePaths, quiet: boolean, noTrunc: boolean): number {
+  const rows = imageRows(readCatalog(paths), new Date(), quiet, noTrunc);
+  if (quiet) rows.forEach((r) => console.log(r[0]));
+  else console.log(renderTable(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], rows));
+  return 0;
+}
+
+const LIST_FLAGS = [
+  { name: "quiet", short: "q", help: "only show image IDs" },
+  { name: "no-trunc", help: "show full image IDs" },
+];
+
+export const images: CommandModule = {
+  usage: "husk images [OPTIONS]",
+  summary: "List images.",
+  flags: LIST_FLAGS,
+  main: (paths, values, rest) => {
+    refuseArguments("images", rest);
+    return Promise.resolve(listImages(paths, values.quiet === true, values["no-trunc"] === true));
+  },
+};
+
+const RMI_FLAGS = [{ name: "force", short: "f", help: "remove the name even if a container uses the image" }];
+
+export const rmi: CommandModule = {
+  usage: "husk rmi [OPTIONS] IMAGE [IMAGE...]",
+  summary: "Remove images.",
+  flags: RMI_FLAGS,
+  main: (paths, values, rest) => {
+    if (rest.length === 0) throw new InvalidInputError(`"husk rmi" requires at least 1 argument`);
+    return forEachRef(rest, (name) => {
+      removeImageNamed(paths, name, values.force === true).forEach((line) => console.log(line));
+    }, (message) => console.error(`husk: ${message}`));
+  },
+};
+
+export const tag: CommandModule = {
+  usage: "husk tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+  summary: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.",
+  flags: [],
+  main: (paths, _values, rest) => {
+    if (rest.length !== 2) throw new InvalidInputError(`"husk tag" requires exactly 2 arguments`);
+    tagImage(paths, rest[0], rest[1]);
+    return Promise.resolve(0);
+  },
+};
+
+const PRUNE_FLAGS = [
+  { name: "all", short: "a", help: "remove all unused images, not just those without a name" },
+  { name: "force", short: "f", help: "do not prompt for confirmation" },
+];
+
+function prune(paths: StatePaths, all: boolean): number {
+  const { lines, reclaimed } = pruneImages(paths, all);
+  if (lines.length > 0) console.log(["Deleted Images:", ...lines, ""].join("\n"));
+  console.log(`Total reclaimed space: ${humanSize(reclaimed)}`);
+  return 0;
+}
+
+const IMAGE_COMMANDS: Record<string, CommandModule> = {
+  ls: images,
+  rm: rmi,
+  tag,
+  prune: {
+    usage: "husk image prune [OPTIONS]",
+    summary: "Remove unused images (husk never prompts).",
+    flags: PRUNE_FLAGS,
+    main: (paths, values, rest) => {
+      refuseArguments("image prune", rest);
+      return Promise.resolve(prune(paths, values.all === true));
+    },
+  },
+};
+
+export const image: CommandModule = {
+  usage: `husk image ${Object.keys(IMAGE_COMMANDS).join("|")} ...`,
+  summary: "Manage images.",
+  flags: [],
+  main: (paths, _values, rest) => {
+    const [name, ...args] = rest;
+    const command = IMAGE_COMMANDS[name];
+    if (!command) {
+      throw new InvalidInputError(
+        `unknown image command "${name ?? ""}": use ${Object.keys(IMAGE_COMMANDS).join(", ")}`,
+      );
+    }
+    const parsed = parseFlags(args, command.flags, `image ${name}`);
+    return command.main(paths, parsed.values, parsed.rest);
+  },
+};
+
+const IMPORT_FLAGS = [{
+  name: "change",
+  short: "c",
+  value: "CMD",
+  multiple: true,
+  help: 'CMD ["sh"] (JSON)',
+}];
+
+/** `--change 'CMD ["sh"]'` (the one Dockerfile instruction import takes here). */
+function parseChanges(changes: readonly string[]): { Cmd?: string[] } {
+  const run: { Cmd?: string[] } = {};
+  for (const change of changes) {
+    const m = change.match(/^CMD\s+(.*)$/);
+    let cmd: unknown;
+    try {
+      cmd = m ? JSON.parse(m[1]) : null;
+    } catch {
+      cmd = null;
+    }
+    if (!Array.isArray(cmd) || !cmd.every((a) => typeof a === "string")) {
+      throw new InvalidInputError(
+        `unsupported --change "${change}": only CMD ["executable", "arg"] is supported`,
+      );
+    }
+    run.Cmd = cmd;
+  }
+  return run;
+}
+
+export const importCommand: CommandModule = {
+  usage: "husk import [OPTIONS] FILE|- [REPOSITORY[:TAG]]",
+  summary: "Import a filesystem tarball (plain, gzip or zstd) as an image.",
+  flags: IMPORT_FLAGS,
+  main: async (paths, values, rest) => {
+    if (rest.length < 1 || rest.length > 2) {
+      throw new InvalidInputError(`"husk import" requires 1 or 2 arguments: FILE|- [REPOSITORY[:TAG]]`);
+    }
+    const [source, name] = rest;
+    const changes = parseChanges((values.change as string[] | undefined) ?? []);
+    let stream: ReadableStream<Uint8Array>;
+    try {
+      stream = source === "-" ? Deno.stdin.readable : (await Deno.open(source)).readable;
+    } catch (e) {
+      throw new InvalidInputError(`cannot read ${source}: ${(e as Error).message}`);
+    }
+    console.log(await importTarball(paths, stream, name ?? null, changes));
+    return 0;
+  },
+};

@@ -1,0 +1,133 @@
+/**
+ * An operation that adds an image (pull, load, import) writes everything into its own staging directory,
+ * then commits under the store's lock: renames move blobs and layers into place and the catalog is
+ * rewritten atomically. An interrupted operation leaves only its staging directory, which is removed by
+ * the operation itself or by the next garbage collection once its process is gone.
+ */
+import { HuskError } from "../errors.ts";
+import type { StatePaths } from "../state/paths.ts";
+import { addImage, type ImageRecord } from "./catalog.ts";
+import { Hasher, sha256 } from "./digest.ts";
+import {
+  blobPath,
+  blobsDir,
+  exists,
+  layerDir,
+  layersDir,
+  readCatalog,
+  tmpDir,
+  withImageLock,
+  writeCatalog,
+} from "./store.ts";
+
+/** A blob whose content does not match its digest: named, so the user knows which download was bad. */
+export class DigestMismatchError extends HuskError {}
+
+/** An operation's private staging directory; `dispose()` removes whatever was not committed. */
+export class Staging {
+  readonly blobs = new Map<string, string>();
+  readonly layers = new Map<string, string>();
+
+  private constructor(readonly paths: StatePaths, readonly dir: string) {}
+
+  static create(paths: StatePaths): Staging {
+    Deno.mkdirSync(tmpDir(paths), { recursive: true, mode: 0o700 });
+    const dir = `${tmpDir(paths)}/${Deno.pid}-${crypto.randomUUID()}`;
+    Deno.mkdirSync(dir, { mode: 0o700 });
+    return new Staging(paths, dir);
+  }
+
+  /** Whether the store (or this staging area) already holds a blob. */
+  hasBlob(digest: string): boolean {
+    return this.blobs.has(digest) || exists(blobPath(this.paths, digest));
+  }
+
+  /** Whether the store (or this staging area) already holds an extracted layer. */
+  hasLayer(diffId: string): boolean {
+    return this.layers.has(diffId) || exists(layerDir(this.paths, diffId));
+  }
+
+  /** Where the blob can be read: staged or stored. */
+  blobFile(digest: string): string {
+    return this.blobs.get(digest) ?? blobPath(this.paths, digest);
+  }
+
+  /**
+   * Writes a stream as a blob; with `expected`, a different digest is refused (and nothing is kept).
+   * Returns the digest and size.
+   */
+  async writeBlob(
+    data: ReadableStream<Uint8Array>,
+    expected?: string,
+    what = "blob",
+  ): Promise<{ digest: string; size: number }> {
+    const path = `${this.dir}/blob-${crypto.randomUUID()}`;
+    const hasher = new Hasher();
+    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o644 });
+    await data.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          hasher.update(chunk);
+          out.enqueue(chunk);
+        },
+      }),
+    ).pipeTo(file.writable);
+    const digest = hasher.digest();
+    if (expected !== undefined && digest !== expected) {
+      await Deno.remove(path);
+      throw new DigestMismatchError(
+        `${what} ${expected} failed verification: its content has digest ${digest}`,
+      );
+    }
+    this.blobs.set(digest, path);
+    return { digest, size: hasher.size };
+  }
+
+  writeBlobBytes(data: Uint8Array | string): { digest: string; size: number } {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    const digest = sha256(bytes);
+    const path = `${this.dir}/blob-${crypto.randomUUID()}`;
+    Deno.writeFileSync(path, bytes, { mode: 0o644 });
+    this.blobs.set(digest, path);
+    return { digest, size: bytes.length };
+  }
+
+  /** A fresh directory to extract a layer into (registered under its diff_id once known). */
+  newLayerDir(): string {
+    const dir = `${this.dir}/layer-${crypto.randomUUID()}`;
+    Deno.mkdirSync(dir, { mode: 0o755 });
+    return dir;
+  }
+
+  /**
+   * Moves the staged blobs and layers into the store and records the image with its tags, atomically
+   * under the lock. Fails if a layer it relies on was removed meanwhile (nothing is recorded then).
+   */
+  commit(image: ImageRecord, refs: readonly string[]): void {
+    withImageLock(this.paths, () => {
+      for (const digest of image.blobs) {
+        if (!this.hasBlob(digest)) {
+          throw new HuskError(`blob ${digest} went missing from the store; try again`);
+        }
+      }
+      for (const diffId of image.layers) {
+        if (!this.hasLayer(diffId)) {
+          throw new HuskError(`layer ${diffId} went missing from the store; try again`);
+        }
+      }
+      Deno.mkdirSync(blobsDir(this.paths), { recursive: true, mode: 0o700 });
+      Deno.mkdirSync(layersDir(this.paths), { recursive: true, mode: 0o711 });
+      for (const [digest, path] of this.blobs) {
+        if (!exists(blobPath(this.paths, digest))) Deno.renameSync(path, blobPath(this.paths, digest));
+      }
+      for (const [diffId, dir] of this.layers) {
+        if (!exists(layerDir(this.paths, diffId))) Deno.renameSync(dir, layerDir(this.paths, diffId));
+      }
+      writeCatalog(this.paths, addImage(readCatalog(this.paths), image, refs));
+    });
+  }
+
+  dispose(): void {
+    Deno.removeSync(this.dir, { recursive: true });
+  }
+}

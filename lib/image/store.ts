@@ -1,0 +1,103 @@
+/**
+ * The content-addressed image store under the state root:
+ *
+ *     images/blobs/sha256/<hex>   manifests, configs and layer blobs as pulled or loaded
+ *     images/layers/<hex>/        one extracted directory per layer, named by its diff_id, shared by images
+ *     images/index.json           the catalog (catalog.ts)
+ *     images/tmp/<pid>-<uuid>/    an operation's staging area: nothing in it counts until committed
+ *
+ * Operations that add images stage their files first (staging.ts).
+ */
+import type { StatePaths } from "../state/paths.ts";
+import { writeAtomic } from "../state/store.ts";
+import { HuskError } from "../errors.ts";
+import { type Catalog, displayName, emptyCatalog, findImage, referenced } from "./catalog.ts";
+import type { ImageConfig, RunConfig } from "./oci.ts";
+
+export const imagesDir = (p: StatePaths) => `${p.root}/images`;
+export const blobsDir = (p: StatePaths) => `${imagesDir(p)}/blobs/sha256`;
+export const layersDir = (p: StatePaths) => `${imagesDir(p)}/layers`;
+export const tmpDir = (p: StatePaths) => `${imagesDir(p)}/tmp`;
+const indexFile = (p: StatePaths) => `${imagesDir(p)}/index.json`;
+
+const hexOf = (digest: string) => digest.replace(/^sha256:/, "");
+export const blobPath = (p: StatePaths, digest: string) => `${blobsDir(p)}/${hexOf(digest)}`;
+export const layerDir = (p: StatePaths, diffId: string) => `${layersDir(p)}/${hexOf(diffId)}`;
+
+/** Runs `fn` holding the image store's exclusive lock. */
+export function withImageLock<T>(paths: StatePaths, fn: () => T): T {
+  Deno.mkdirSync(imagesDir(paths), { recursive: true, mode: 0o700 });
+  using file = Deno.openSync(`${imagesDir(paths)}/images.lock`, { create: true, write: true, mode: 0o600 });
+  file.lockSync(true);
+  return fn();
+}
+
+export function readCatalog(paths: StatePaths): Catalog {
+  try {
+    return JSON.parse(Deno.readTextFileSync(indexFile(paths)));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return emptyCatalog();
+    throw e;
+  }
+}
+
+/** Writes the catalog; call under the lock. */
+export function writeCatalog(paths: StatePaths, catalog: Catalog): void {
+  writeAtomic(indexFile(paths), JSON.stringify(catalog, null, 1));
+}
+
+export function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Removes what no image needs any more: blobs, layer directories, and staging directories of operations
+ * whose process is gone. Call under the lock, after the catalog was written.
+ */
+export function collectGarbage(paths: StatePaths): void {
+  const { layers, blobs } = referenced(readCatalog(paths));
+  const sweep = (dir: string, keep: (name: string) => boolean) => {
+    for (const entry of list(dir)) {
+      if (!keep(entry)) Deno.removeSync(`${dir}/${entry}`, { recursive: true });
+    }
+  };
+  sweep(blobsDir(paths), (hex) => blobs.has(`sha256:${hex}`));
+  sweep(layersDir(paths), (hex) => layers.has(`sha256:${hex}`));
+  sweep(tmpDir(paths), (name) => exists(`/proc/${name.split("-")[0]}`));
+}
+
+function list(dir: string): string[] {
+  try {
+    return [...Deno.readDirSync(dir)].map((e) => e.name);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+}
+
+/** A stored blob as JSON. */
+export function readJsonBlob<T>(paths: StatePaths, digest: string): T {
+  return JSON.parse(Deno.readTextFileSync(blobPath(paths, digest)));
+}
+
+/** A local image as a container needs it: ID, layer directories, run config. An error when unknown. */
+export function localImage(
+  paths: StatePaths,
+  name: string,
+): { id: string; name: string; layers: string[]; config: RunConfig } {
+  const image = findImage(readCatalog(paths), name);
+  if (!image) throw new HuskError(`Unable to find image '${displayName(name)}' locally`);
+  const config = readJsonBlob<ImageConfig>(paths, image.id);
+  return {
+    id: image.id,
+    name,
+    layers: image.layers.map((l) => layerDir(paths, l)),
+    config: config.config ?? {},
+  };
+}
