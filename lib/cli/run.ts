@@ -11,7 +11,8 @@ import type { StatePaths } from "../state/paths.ts";
 import type { CommandModule } from "./command.ts";
 import type { Flag, FlagValues } from "./flags.ts";
 import { forwardSignals } from "./signals.ts";
-import { findImage } from "../image/catalog.ts";
+import { displayName, findImage } from "../image/catalog.ts";
+import { isLoopback, parseReference } from "../image/reference.ts";
 import { readCatalog } from "../image/store.ts";
 import { DEFAULT_ROOTFS } from "../runtime/rootfs.ts";
 
@@ -179,6 +180,12 @@ export async function runCommand(paths: StatePaths, options: RunOptions, planOnl
     return 0;
   }
   await collectStaleCgroups(paths);
+  if (options.image !== undefined && findImage(readCatalog(paths), options.image) === null) {
+    // As Docker does, and like Docker, registries on this machine may answer in plain HTTP.
+    console.error(`Unable to find image '${displayName(options.image)}' locally`);
+    const insecure = isLoopback(parseReference(options.image).domain);
+    await (await import("./pull.ts")).pullWithReport(paths, options.image, { insecure, quiet: false });
+  }
   if (options.detach) {
     const container = await startContainer(paths, options);
     console.log(container.id);

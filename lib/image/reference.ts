@@ -78,6 +78,11 @@ export function familiar(ref: Reference): string {
     (ref.digest ? `@${ref.digest}` : "");
 }
 
+/** A registry on this machine (which Docker lets answer in plain HTTP). */
+export function isLoopback(domain: string): boolean {
+  return /^(localhost|127(\.\d+){3}|\[::1\])(:\d+)?$/.test(domain);
+}
+
 /** The host that serves the registry API for a domain. */
 export function apiHost(domain: string): string {
   return domain === DEFAULT_DOMAIN ? DOCKER_HUB_API : domain;

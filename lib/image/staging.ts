@@ -23,6 +23,8 @@ import {
 /** A blob whose content does not match its digest: named, so the user knows which download was bad. */
 export class DigestMismatchError extends HuskError {}
 
+const live = new Set<Staging>();
+
 /** An operation's private staging directory; `dispose()` removes whatever was not committed. */
 export class Staging {
   readonly blobs = new Map<string, string>();
@@ -34,7 +36,14 @@ export class Staging {
     Deno.mkdirSync(tmpDir(paths), { recursive: true, mode: 0o700 });
     const dir = `${tmpDir(paths)}/${Deno.pid}-${crypto.randomUUID()}`;
     Deno.mkdirSync(dir, { mode: 0o700 });
-    return new Staging(paths, dir);
+    const staging = new Staging(paths, dir);
+    live.add(staging);
+    return staging;
+  }
+
+  /** Removes every staging directory of this process (an interrupted command's last act). */
+  static disposeAll(): void {
+    for (const staging of live) staging.dispose();
   }
 
   /** Whether the store (or this staging area) already holds a blob. */
@@ -128,6 +137,7 @@ export class Staging {
   }
 
   dispose(): void {
+    live.delete(this);
     Deno.removeSync(this.dir, { recursive: true });
   }
 }

@@ -1,0 +1,92 @@
+/** `husk pull` and `husk login`. */
+import { InvalidInputError } from "../errors.ts";
+import { RegistryClient } from "../image/registry.ts";
+import { saveCredentials } from "../image/auth.ts";
+import { pullImage } from "../image/pull.ts";
+import {
+  canonical,
+  DEFAULT_DOMAIN,
+  familiar,
+  familiarRepository,
+  parseReference,
+  repository,
+} from "../image/reference.ts";
+import { Staging } from "../image/staging.ts";
+import type { StatePaths } from "../state/paths.ts";
+import type { CommandModule } from "./command.ts";
+import { PullProgress } from "./progress.ts";
+
+const PULL_FLAGS = [
+  { name: "insecure", help: "plain HTTP, for a registry on this machine (localhost, 127.0.0.1)" },
+  { name: "quiet", short: "q", help: "print only the image's name" },
+];
+
+/** Pulls with Docker's report; an interrupt (Ctrl-C) removes what was staged before husk exits. */
+export async function pullWithReport(
+  paths: StatePaths,
+  name: string,
+  options: { insecure: boolean; quiet: boolean },
+): Promise<void> {
+  const ref = parseReference(name);
+  const interrupted = () => {
+    Staging.disposeAll();
+    Deno.exit(130);
+  };
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  signals.forEach((s) => Deno.addSignalListener(s, interrupted));
+  try {
+    const out = (text: string) => !options.quiet && Deno.stdout.writeSync(new TextEncoder().encode(text));
+    if (!name.includes(":") && !ref.digest) out("Using default tag: latest\n");
+    out(`${ref.tag ?? ref.digest}: Pulling from ${familiarRepository(repository(ref))}\n`);
+    const progress = new PullProgress(Deno.stdout.isTerminal(), out);
+    const { digest } = await pullImage(paths, name, {
+      insecure: options.insecure,
+      progress: options.quiet ? undefined : (e) => progress.update(e),
+    });
+    out(`Digest: ${digest}\nStatus: Downloaded newer image for ${familiar(ref)}\n`);
+    console.log(canonical(ref));
+  } finally {
+    signals.forEach((s) => Deno.removeSignalListener(s, interrupted));
+  }
+}
+
+export const pull: CommandModule = {
+  usage: "husk pull [OPTIONS] NAME[:TAG|@DIGEST]",
+  summary: "Download an image from a registry.",
+  flags: PULL_FLAGS,
+  main: async (paths, values, rest) => {
+    if (rest.length !== 1) throw new InvalidInputError(`"husk pull" requires exactly 1 argument`);
+    await pullWithReport(paths, rest[0], {
+      insecure: values.insecure === true,
+      quiet: values.quiet === true,
+    });
+    return 0;
+  },
+};
+
+export const login: CommandModule = {
+  usage: "husk login [OPTIONS] [SERVER]",
+  summary: "Log in to a registry (credentials are kept in the state root, readable by root only).",
+  flags: [
+    { name: "username", short: "u", value: "USER", help: "user name" },
+    { name: "password", short: "p", value: "PASSWORD", help: "password (prefer --password-stdin)" },
+    { name: "password-stdin", help: "read the password from stdin" },
+    { name: "insecure", help: "plain HTTP, for a registry on this machine" },
+  ],
+  main: async (paths, values, rest) => {
+    const domain = rest[0] ?? DEFAULT_DOMAIN;
+    const username = values.username as string | undefined;
+    let password = values.password as string | undefined;
+    if (values["password-stdin"]) {
+      password = (await new Response(Deno.stdin.readable).text()).replace(/\n$/, "");
+    }
+    if (!username || password === undefined) {
+      throw new InvalidInputError("husk login needs --username and --password or --password-stdin");
+    }
+    const credentials = { username, password };
+    await new RegistryClient(domain, { insecure: values.insecure === true, credentials }).ping();
+    saveCredentials(paths, domain, credentials);
+    console.log("Login Succeeded");
+    return 0;
+  },
+};

@@ -1,0 +1,48 @@
+/** `husk pull`: a reference resolved to this host's manifest, then its blobs unpacked into the store. */
+import { InvalidInputError } from "../errors.ts";
+import type { StatePaths } from "../state/paths.ts";
+import { savedCredentials } from "./auth.ts";
+import { hostPlatform, type Index, INDEX_TYPES } from "./oci.ts";
+import { pickManifest } from "./platform.ts";
+import { canonical, familiar, isLoopback, parseReference } from "./reference.ts";
+import { RegistryClient } from "./registry.ts";
+import { Staging } from "./staging.ts";
+import { type Progress, unpackImage } from "./unpack.ts";
+
+export interface PullOptions {
+  /** Plain HTTP, for a registry on this machine. */
+  insecure?: boolean;
+  progress?: Progress;
+}
+
+/** Pulls `name`; returns the image ID and the manifest's digest. */
+export async function pullImage(
+  paths: StatePaths,
+  name: string,
+  options: PullOptions = {},
+): Promise<{ id: string; digest: string }> {
+  const ref = parseReference(name);
+  if (options.insecure && !isLoopback(ref.domain)) {
+    throw new InvalidInputError(`--insecure is for registries on this machine only, not ${ref.domain}`);
+  }
+  const client = new RegistryClient(ref.domain, {
+    insecure: options.insecure,
+    credentials: savedCredentials(paths, ref.domain),
+  });
+  let fetched = await client.manifest(ref, ref.digest ?? ref.tag!);
+  const digest = fetched.digest;
+  if (INDEX_TYPES.includes(fetched.mediaType)) {
+    const index: Index = JSON.parse(new TextDecoder().decode(fetched.bytes));
+    const chosen = pickManifest(index, hostPlatform(), familiar(ref));
+    fetched = await client.manifest(ref, chosen.digest);
+  }
+  const staging = Staging.create(paths);
+  try {
+    const source = { open: (desc: { digest: string }) => client.blob(ref, desc.digest) };
+    const refs = ref.tag !== undefined ? [canonical(ref)] : [];
+    const id = await unpackImage(staging, fetched.bytes, source, refs, options.progress);
+    return { id, digest };
+  } finally {
+    staging.dispose();
+  }
+}

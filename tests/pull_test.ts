@@ -1,0 +1,90 @@
+/** Pulls from a real registry (Debian's docker-registry on 127.0.0.1), filled with images built here. */
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { husk, ROOTFS, withRoot } from "./helpers.ts";
+import { Layout, skopeoCopy, startRegistry } from "./registry.ts";
+
+/**
+ * A two-layer image: the busybox rootfs plus files to hide; then a gzipped layer with a whiteout, an opaque
+ * directory and hard links. Indexed for amd64 and arm64 (the arm64 manifest has its own config).
+ */
+async function buildImage(dir: string) {
+  const layout = new Layout(`${dir}/layout`);
+  const base = `${dir}/base`;
+  await new Deno.Command("cp", { args: ["-a", ROOTFS, base] }).output();
+  await Deno.mkdir(`${base}/data/old`, { recursive: true });
+  await Deno.writeTextFile(`${base}/etc/gone`, "gone\n");
+  await Deno.writeTextFile(`${base}/data/old/file`, "old\n");
+  const top = `${dir}/top`;
+  await Deno.mkdir(`${top}/etc`, { recursive: true });
+  await Deno.mkdir(`${top}/data`);
+  await Deno.writeTextFile(`${top}/etc/.wh.gone`, "");
+  await Deno.writeTextFile(`${top}/data/.wh..wh..opq`, "");
+  await Deno.writeTextFile(`${top}/data/new`, "new\n");
+  await Deno.link(`${top}/data/new`, `${top}/data/linked`);
+  const layers = [await layout.layer(base, false), await layout.layer(top, true)];
+  const config = { Cmd: ["cat", "new"], Env: ["PATH=/bin:/usr/bin", "FROM_IMAGE=yes"], WorkingDir: "/data" };
+  const amd64 = layout.image("amd64", layers, config);
+  const arm64 = layout.image("arm64", layers, config);
+  return { layout, amd64, arm64 };
+}
+
+Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is refused", () =>
+  withRoot(async (root) => {
+    const registry = await startRegistry(root);
+    try {
+      const { layout, amd64, arm64 } = await buildImage(root);
+      layout.tag("multi", layout.index([arm64, amd64]));
+      await skopeoCopy(layout.dir, "multi", `docker://${registry.address}/test/multi:v1`);
+      layout.tag("armonly", layout.index([arm64]));
+      await skopeoCopy(layout.dir, "armonly", `docker://${registry.address}/test/armonly:v1`);
+      const name = `${registry.address}/test/multi:v1`;
+
+      const pulled = await husk(root, ["pull", "--insecure", name]);
+      equal(pulled.code, 0, pulled.stderr);
+      match(pulled.stdout, /v1: Pulling from 127\.0\.0\.1:\d+\/test\/multi\n/);
+      match(pulled.stdout, /: Pull complete\n/);
+      match(pulled.stdout, /Status: Downloaded newer image for 127\.0\.0\.1:\d+\/test\/multi:v1\n/);
+
+      const ran = await husk(root, ["run", "--rm", name]);
+      equal(ran.stdout, "new\n", ran.stderr);
+      const look = await husk(root, [
+        "run",
+        "--rm",
+        name,
+        "sh",
+        "-c",
+        'ls /data; ls /etc/gone 2>&1; echo $FROM_IMAGE; pwd; [ /data/new -ef /data/linked ] && echo "hard link"',
+      ]);
+      equal(
+        look.stdout,
+        "linked\nnew\nls: /etc/gone: No such file or directory\nyes\n/data\nhard link\n",
+        look.stderr,
+      );
+
+      const platform = await husk(root, ["pull", "--insecure", `${registry.address}/test/armonly:v1`]);
+      equal(platform.code, 125);
+      match(platform.stderr, /no matching manifest for linux\/amd64 in the manifest list entries/);
+      const unknown = await husk(root, ["pull", "--insecure", `${registry.address}/test/multi:nope`]);
+      match(unknown.stderr, /manifest for 127\.0\.0\.1:\d+\/test\/multi:nope not found: manifest unknown/);
+
+      // A second repository whose top layer's blob is changed in the registry's storage.
+      layout.tag("multi", layout.index([amd64]));
+      await skopeoCopy(layout.dir, "multi", `docker://${registry.address}/test/tampered:v1`);
+      equal((await husk(root, ["rmi", name])).code, 0);
+      const top = (amd64 as unknown as { digest: string }).digest;
+      const manifest = JSON.parse(await Deno.readTextFile(`${layout.dir}/blobs/sha256/${top.slice(7)}`));
+      const layer: string = manifest.layers[1].digest.slice(7);
+      const data = `${registry.storage}/docker/registry/v2/blobs/sha256/${layer.slice(0, 2)}/${layer}/data`;
+      const bytes = await Deno.readFile(data);
+      bytes[bytes.length - 20] ^= 0xff;
+      await Deno.writeFile(data, bytes);
+      const tampered = await husk(root, ["pull", "--insecure", `${registry.address}/test/tampered:v1`]);
+      equal(tampered.code, 125);
+      match(tampered.stderr, new RegExp(`layer sha256:${layer} failed verification`));
+      equal((await husk(root, ["images", "-q"])).stdout, "");
+      deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], [], "nothing staged is left");
+      ok([...Deno.readDirSync(`${root}/images/layers`)].length === 0, "no layer is left");
+    } finally {
+      await registry.stop();
+    }
+  }));

@@ -1,0 +1,144 @@
+/**
+ * Test support for pulls: Debian's docker-registry on 127.0.0.1 (a free port), and OCI layouts built here
+ * (layers tarred with GNU tar) that skopeo pushes into it.
+ */
+import { ok } from "node:assert/strict";
+import { createHash } from "node:crypto";
+
+export interface Registry {
+  address: string;
+  storage: string;
+  stop(): Promise<void>;
+}
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Starts a registry serving `dir`/storage on 127.0.0.1 only. */
+export async function startRegistry(dir: string): Promise<Registry> {
+  const port = freePort();
+  const storage = `${dir}/registry`;
+  await Deno.writeTextFile(
+    `${dir}/registry.yml`,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n` +
+      `http:\n  addr: 127.0.0.1:${port}\n`,
+  );
+  const child = new Deno.Command("docker-registry", {
+    args: ["serve", `${dir}/registry.yml`],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const address = `127.0.0.1:${port}`;
+  for (let i = 0;; i++) {
+    try {
+      const r = await fetch(`http://${address}/v2/`);
+      await r.body?.cancel();
+      if (r.ok) break;
+    } catch {
+      if (i > 100) throw new Error("the registry did not start");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  return {
+    address,
+    storage,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await child.status;
+    },
+  };
+}
+
+const sha = (data: Uint8Array) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
+
+/** An OCI layout under construction. */
+export class Layout {
+  constructor(readonly dir: string) {
+    Deno.mkdirSync(`${dir}/blobs/sha256`, { recursive: true });
+    Deno.writeTextFileSync(`${dir}/oci-layout`, '{"imageLayoutVersion":"1.0.0"}');
+  }
+
+  blob(data: Uint8Array | string): { digest: string; size: number } {
+    const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+    const digest = sha(bytes);
+    Deno.writeFileSync(`${this.dir}/blobs/sha256/${digest.slice(7)}`, bytes);
+    return { digest, size: bytes.length };
+  }
+
+  /** A layer from a directory: tarred (and gzipped) by GNU tar; returns its descriptor and diff_id. */
+  async layer(source: string, gzip: boolean) {
+    const plain = await new Deno.Command("tar", {
+      args: ["-C", source, "--numeric-owner", "-cf", "-", "."],
+      stdout: "piped",
+    }).output();
+    ok(plain.success);
+    const diffId = sha(plain.stdout);
+    let data = plain.stdout;
+    if (gzip) {
+      const z = new Deno.Command("gzip", { args: ["-c"], stdin: "piped", stdout: "piped" }).spawn();
+      const w = z.stdin.getWriter();
+      await w.write(plain.stdout);
+      await w.close();
+      data = (await z.output()).stdout;
+    }
+    const mediaType = `application/vnd.oci.image.layer.v1.tar${gzip ? "+gzip" : ""}`;
+    return { desc: { mediaType, ...this.blob(data) }, diffId };
+  }
+
+  /** A manifest for `architecture` with these layers and run config; returns its descriptor. */
+  image(architecture: string, layers: { desc: object; diffId: string }[], config: object) {
+    const configBlob = this.blob(JSON.stringify({
+      architecture,
+      os: "linux",
+      created: "2026-01-02T03:04:05Z",
+      config,
+      rootfs: { type: "layers", diff_ids: layers.map((l) => l.diffId) },
+    }));
+    const manifest = this.blob(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", ...configBlob },
+      layers: layers.map((l) => l.desc),
+    }));
+    return {
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      ...manifest,
+      platform: { architecture, os: "linux" },
+    };
+  }
+
+  /** An index of several platforms' manifests, as a blob. */
+  index(manifests: object[]) {
+    const index = this.blob(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests,
+    }));
+    return { mediaType: "application/vnd.oci.image.index.v1+json", ...index };
+  }
+
+  /** Writes index.json naming `desc` as `tag`. */
+  tag(tag: string, desc: object): void {
+    Deno.writeTextFileSync(
+      `${this.dir}/index.json`,
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [{ ...desc, annotations: { "org.opencontainers.image.ref.name": tag } }],
+      }),
+    );
+  }
+}
+
+/** skopeo copy of the layout's `tag` (all platforms) to `dest` (a docker://, docker-archive:... name). */
+export async function skopeoCopy(layout: string, tag: string, dest: string): Promise<void> {
+  const r = await new Deno.Command("skopeo", {
+    args: ["copy", "--quiet", "--all", "--dest-tls-verify=false", `oci:${layout}:${tag}`, dest],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  ok(r.success, new TextDecoder().decode(r.stderr));
+}
