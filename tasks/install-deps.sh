@@ -60,11 +60,13 @@ husk_install_base() {
 
 # What the test suite uses besides the base: runc (reference runtime), hyperfine (benchmarks), script
 # (terminal tests), qemu and cpio (the cgroup v2 VM), tini (--init), bash (the fork bomb),
-# util-linux (unshare, nsenter, mount) and iproute2 (ip).
+# util-linux (unshare, nsenter, mount), iproute2 (ip), and for the pull tests a registry on 127.0.0.1
+# (docker-registry) that skopeo fills.
 husk_install_test_tools() {
   _husk_missing=
   for _husk_pair in runc:runc hyperfine:hyperfine unshare:util-linux ip:iproute2 script:bsdutils \
-    qemu-system-x86_64:qemu-system-x86 cpio:cpio tini-static:tini bash:bash; do
+    qemu-system-x86_64:qemu-system-x86 cpio:cpio tini-static:tini bash:bash \
+    docker-registry:docker-registry skopeo:skopeo; do
     command -v "${_husk_pair%%:*}" >/dev/null 2>&1 || _husk_missing="$_husk_missing ${_husk_pair#*:}"
   done
   # shellcheck disable=SC2086 # word splitting of the package list is intended

@@ -1,32 +1,7 @@
 /** Pulls from a real registry (Debian's docker-registry on 127.0.0.1), filled with images built here. */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { husk, ROOTFS, withRoot } from "./helpers.ts";
-import { Layout, skopeoCopy, startRegistry } from "./registry.ts";
-
-/**
- * A two-layer image: the busybox rootfs plus files to hide; then a gzipped layer with a whiteout, an opaque
- * directory and hard links. Indexed for amd64 and arm64 (the arm64 manifest has its own config).
- */
-async function buildImage(dir: string) {
-  const layout = new Layout(`${dir}/layout`);
-  const base = `${dir}/base`;
-  await new Deno.Command("cp", { args: ["-a", ROOTFS, base] }).output();
-  await Deno.mkdir(`${base}/data/old`, { recursive: true });
-  await Deno.writeTextFile(`${base}/etc/gone`, "gone\n");
-  await Deno.writeTextFile(`${base}/data/old/file`, "old\n");
-  const top = `${dir}/top`;
-  await Deno.mkdir(`${top}/etc`, { recursive: true });
-  await Deno.mkdir(`${top}/data`);
-  await Deno.writeTextFile(`${top}/etc/.wh.gone`, "");
-  await Deno.writeTextFile(`${top}/data/.wh..wh..opq`, "");
-  await Deno.writeTextFile(`${top}/data/new`, "new\n");
-  await Deno.link(`${top}/data/new`, `${top}/data/linked`);
-  const layers = [await layout.layer(base, false), await layout.layer(top, true)];
-  const config = { Cmd: ["cat", "new"], Env: ["PATH=/bin:/usr/bin", "FROM_IMAGE=yes"], WorkingDir: "/data" };
-  const amd64 = layout.image("amd64", layers, config);
-  const arm64 = layout.image("arm64", layers, config);
-  return { layout, amd64, arm64 };
-}
+import { husk, withRoot } from "./helpers.ts";
+import { buildImage, skopeoCopy, startRegistry } from "./registry.ts";
 
 Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is refused", () =>
   withRoot(async (root) => {

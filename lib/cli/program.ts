@@ -44,6 +44,12 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
     summary: "Import a filesystem tarball as an image",
     load: async () => (await imaging()).importCommand,
   },
+  load: { summary: "Load images from an archive", load: async () => (await import("./archive.ts")).load },
+  save: { summary: "Save images to an archive", load: async () => (await import("./archive.ts")).save },
+  export: {
+    summary: "Export a container's filesystem as a tar archive",
+    load: async () => (await import("./archive.ts")).exportCommand,
+  },
   version: {
     summary: "Show the husk version information",
     load: async () => (await import("./version.ts")).version,

@@ -7,8 +7,11 @@ import { Readable } from "node:stream";
 // @ts-types="@types/tar-stream"
 import tar from "tar-stream";
 
-/** Streams `dir` as a tar archive (paths relative to it, "./"-less, as docker export writes them). */
-export function packDirectory(dir: string): ReadableStream<Uint8Array> {
+/**
+ * Streams `dir` as a tar archive (paths relative to it, "./"-less, as docker export writes them); the
+ * directories in `hollow` are archived without their content (mount points such as proc).
+ */
+export function packDirectory(dir: string, hollow: readonly string[] = []): ReadableStream<Uint8Array> {
   const pack = tar.pack();
   (async () => {
     const links = new Map<string, string>();
@@ -37,7 +40,7 @@ export function packDirectory(dir: string): ReadableStream<Uint8Array> {
           await add({ ...header, type: "file", size: info.size }, Deno.readFileSync(full));
         } else if (info.isDirectory) {
           await add({ ...header, name: `${path}/`, type: "directory" });
-          await walk(path);
+          if (!hollow.includes(path)) await walk(path);
         } else if (info.isSymlink) {
           await add({ ...header, type: "symlink", linkname: Deno.readLinkSync(full) });
         } else if (info.isCharDevice || info.isBlockDevice || info.isFifo) {
