@@ -1,0 +1,98 @@
+/**
+ * Layer extraction as root: whiteouts and opaque directories in overlayfs's form, hard and symbolic links,
+ * device nodes, owners and modes; entries that would escape the layer are refused. Layers are written here
+ * with tar-stream, so that they can hold what GNU tar would not write.
+ */
+import { deepEqual, equal, ok, rejects } from "node:assert/strict";
+import { Readable } from "node:stream";
+// @ts-types="@types/tar-stream"
+import tar from "tar-stream";
+import { cstring, libc } from "../ffi/libc.ts";
+import { extractLayer } from "../lib/image/layer.ts";
+
+type Entry = tar.Headers & { body?: string };
+
+async function layer(dir: string, entries: Entry[]): Promise<string> {
+  const pack = tar.pack();
+  for (const { body, ...header } of entries) pack.entry(header, body);
+  pack.finalize();
+  const path = `${dir}/layer.tar`;
+  await Readable.toWeb(pack).pipeTo((await Deno.open(path, { write: true, create: true })).writable);
+  return path;
+}
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "husk-layer-" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("layer: whiteouts, opaque directories, links, devices, owners and modes", () =>
+  withDir(async (dir) => {
+    const blob = await layer(dir, [
+      { name: "./", type: "directory", mode: 0o755 },
+      { name: "bin/", type: "directory", mode: 0o755 },
+      { name: "bin/tool", body: "#!/bin/sh\n", mode: 0o4755, uid: 1000, gid: 100 },
+      { name: "bin/same", type: "link", linkname: "bin/tool" },
+      { name: "bin/sh", type: "symlink", linkname: "/bin/tool" },
+      { name: "etc/.wh.motd", body: "" },
+      { name: "var/cache/.wh..wh..opq", body: "" },
+      { name: "dev/null", type: "character-device", devmajor: 1, devminor: 3, mode: 0o666 },
+      { name: "dev/loop9", type: "block-device", devmajor: 7, devminor: 9, mode: 0o660 },
+      { name: "run/fifo", type: "fifo", mode: 0o600 },
+      { name: "tmp/", type: "directory", mode: 0o1777 },
+    ]);
+    const out = `${dir}/out`;
+    await Deno.mkdir(out);
+    const { diffId, size } = await extractLayer(blob, out);
+    ok(diffId.startsWith("sha256:") && size === (await Deno.stat(blob)).size);
+    const tool = await Deno.lstat(`${out}/bin/tool`);
+    deepEqual([tool.mode! & 0o7777, tool.uid, tool.gid], [0o4755, 1000, 100]);
+    equal((await Deno.lstat(`${out}/bin/same`)).ino, tool.ino, "a hard link");
+    equal(await Deno.readLink(`${out}/bin/sh`), "/bin/tool");
+    const whiteout = await Deno.lstat(`${out}/etc/motd`);
+    ok(whiteout.isCharDevice && whiteout.rdev === 0, "a whiteout is a 0/0 character device");
+    const value = new Uint8Array(4);
+    const got = libc().lgetxattr(cstring(`${out}/var/cache`), cstring("trusted.overlay.opaque"), value, 4n);
+    equal(new TextDecoder().decode(value.subarray(0, Number(got))), "y", "an opaque directory");
+    const nul = await Deno.lstat(`${out}/dev/null`);
+    ok(nul.isCharDevice && nul.rdev === 0x103);
+    ok((await Deno.lstat(`${out}/dev/loop9`)).isBlockDevice);
+    ok((await Deno.lstat(`${out}/run/fifo`)).isFifo);
+    equal((await Deno.stat(`${out}/tmp`)).mode! & 0o7777, 0o1777);
+  }));
+
+Deno.test("layer: entries escaping the layer directory are refused", async (t) => {
+  const cases: [string, Entry[], RegExp][] = [
+    ["a ../ path", [{ name: "../escaped", body: "x" }], /refusing layer entry "..\/escaped": it escapes/],
+    [
+      "an absolute hard link",
+      [{ name: "x", type: "link", linkname: "/etc/passwd" }],
+      /refusing hard link "x"/,
+    ],
+    ["a hard link out through ..", [{ name: "x", type: "link", linkname: "../../etc/passwd" }], /escapes/],
+    [
+      "a file under a symbolic link",
+      [{ name: "up", type: "symlink", linkname: "/tmp" }, { name: "up/planted", body: "x" }],
+      /refusing layer entry "up\/planted": its parent up is not a directory/,
+    ],
+    [
+      "a whiteout under a symbolic link",
+      [{ name: "up", type: "symlink", linkname: "/etc" }, { name: "up/.wh.passwd", body: "" }],
+      /its parent up is not a directory/,
+    ],
+  ];
+  for (const [what, entries, error] of cases) {
+    await t.step(what, () =>
+      withDir(async (dir) => {
+        const blob = await layer(dir, entries);
+        await Deno.mkdir(`${dir}/out`);
+        await rejects(extractLayer(blob, `${dir}/out`), error);
+        await rejects(Deno.lstat(`${dir}/escaped`), Deno.errors.NotFound);
+        await rejects(Deno.lstat("/tmp/planted"), Deno.errors.NotFound);
+      }));
+  }
+});
