@@ -1,11 +1,12 @@
 /** load (both archive forms), save, export: archives written by skopeo and by husk itself. */
 import { equal, match } from "node:assert/strict";
 import { husk, withRoot } from "./helpers.ts";
-import { buildImage, skopeoCopy } from "./registry.ts";
+import { skopeoCopy } from "../tasks/registry.ts";
+import { buildImage } from "./image_fixtures.ts";
 
 Deno.test("load: docker save archives in the manifest.json form and the OCI form; save; export", () =>
   withRoot(async (root) => {
-    const { layout, amd64 } = await buildImage(root);
+    const { layout, amd64 } = await buildImage(root, { zstd: false });
     layout.tag("v1", amd64);
     await skopeoCopy(layout.dir, "v1", `docker-archive:${root}/legacy.tar:legacy/img:1`);
     await skopeoCopy(layout.dir, "v1", `oci-archive:${root}/oci.tar:oci/img:2`);

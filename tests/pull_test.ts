@@ -1,7 +1,8 @@
 /** Pulls from a real registry (Debian's docker-registry on 127.0.0.1), filled with images built here. */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { husk, withRoot } from "./helpers.ts";
-import { buildImage, skopeoCopy, startRegistry } from "./registry.ts";
+import { husk, readUntil, spawnHusk, withRoot } from "./helpers.ts";
+import { skopeoCopy, startRegistry } from "../tasks/registry.ts";
+import { buildImage } from "./image_fixtures.ts";
 
 Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is refused", () =>
   withRoot(async (root) => {
@@ -28,11 +29,11 @@ Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is
         name,
         "sh",
         "-c",
-        'ls /data; ls /etc/gone 2>&1; echo $FROM_IMAGE; pwd; [ /data/new -ef /data/linked ] && echo "hard link"',
+        'ls /data; ls /etc/gone 2>&1; echo $FROM_IMAGE; pwd; [ /data/new -ef /data/linked ] && echo "hard link"; cat /opt/zstd',
       ]);
       equal(
         look.stdout,
-        "linked\nnew\nls: /etc/gone: No such file or directory\nyes\n/data\nhard link\n",
+        "linked\nnew\nls: /etc/gone: No such file or directory\nyes\n/data\nhard link\nfrom a zstd layer\n",
         look.stderr,
       );
 
@@ -60,6 +61,46 @@ Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is
       deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], [], "nothing staged is left");
       ok([...Deno.readDirSync(`${root}/images/layers`)].length === 0, "no layer is left");
     } finally {
+      await registry.stop();
+    }
+  }));
+
+Deno.test("pull: an interrupted pull leaves nothing behind", () =>
+  withRoot(async (root) => {
+    const registry = await startRegistry(root);
+    // Between husk and the registry: layer downloads stall after their first bytes, until the test is done.
+    const stalled: ReadableStreamDefaultController<Uint8Array>[] = [];
+    const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
+      const url = new URL(request.url);
+      const upstream = await fetch(`http://${registry.address}${url.pathname}`, { headers: request.headers });
+      if (!url.pathname.includes("/blobs/") || Number(upstream.headers.get("content-length")) < 100_000) {
+        return upstream;
+      }
+      const first = await upstream.body!.getReader().read();
+      return new Response(
+        new ReadableStream({
+          start(controller) {
+            controller.enqueue(first.value!.subarray(0, 1000));
+            stalled.push(controller);
+          },
+        }),
+      );
+    });
+    try {
+      const { layout, amd64 } = await buildImage(root);
+      layout.tag("v1", amd64);
+      await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/test/slow:v1`);
+      const child = spawnHusk(root, ["pull", "--insecure", `127.0.0.1:${proxy.addr.port}/test/slow:v1`]);
+      await readUntil(child.stdout, /Downloading/);
+      child.kill("SIGINT");
+      const status = await child.status;
+      await child.stderr.cancel();
+      equal(status.code, 130);
+      deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], [], "nothing staged is left");
+      equal((await husk(root, ["images", "-q"])).stdout, "");
+    } finally {
+      stalled.forEach((c) => c.error(new Error("test over")));
+      await proxy.shutdown();
       await registry.stop();
     }
   }));

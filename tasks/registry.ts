@@ -1,10 +1,10 @@
 /**
- * Test support for pulls: Debian's docker-registry on 127.0.0.1 (a free port), and OCI layouts built here
- * (layers tarred with GNU tar) that skopeo pushes into it.
+ * A registry to pull from, for the tests and the benchmark: Debian's docker-registry on 127.0.0.1 (a free
+ * port), and OCI layouts built on the spot (layers tarred with GNU tar) that skopeo pushes into it.
  */
 import { ok } from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { ROOTFS } from "./helpers.ts";
+import { gzipSync, zstdCompressSync } from "node:zlib";
 
 export interface Registry {
   address: string;
@@ -70,24 +70,22 @@ export class Layout {
     return { digest, size: bytes.length };
   }
 
-  /** A layer from a directory: tarred (and gzipped) by GNU tar; returns its descriptor and diff_id. */
-  async layer(source: string, gzip: boolean) {
+  /** A layer from a directory: tarred by GNU tar, compressed as asked; returns its descriptor and diff_id. */
+  async layer(source: string, compression: "none" | "gzip" | "zstd") {
     const plain = await new Deno.Command("tar", {
       args: ["-C", source, "--numeric-owner", "-cf", "-", "."],
       stdout: "piped",
     }).output();
     ok(plain.success);
-    const diffId = sha(plain.stdout);
-    let data = plain.stdout;
-    if (gzip) {
-      const z = new Deno.Command("gzip", { args: ["-c"], stdin: "piped", stdout: "piped" }).spawn();
-      const w = z.stdin.getWriter();
-      await w.write(plain.stdout);
-      await w.close();
-      data = (await z.output()).stdout;
-    }
-    const mediaType = `application/vnd.oci.image.layer.v1.tar${gzip ? "+gzip" : ""}`;
-    return { desc: { mediaType, ...this.blob(data) }, diffId };
+    const data = compression === "gzip"
+      ? gzipSync(plain.stdout)
+      : compression === "zstd"
+      ? zstdCompressSync(plain.stdout)
+      : plain.stdout;
+    const mediaType = `application/vnd.oci.image.layer.v1.tar${
+      compression === "none" ? "" : `+${compression}`
+    }`;
+    return { desc: { mediaType, ...this.blob(new Uint8Array(data)) }, diffId: sha(plain.stdout) };
   }
 
   /** A manifest for `architecture` with these layers and run config; returns its descriptor. */
@@ -142,29 +140,4 @@ export async function skopeoCopy(layout: string, tag: string, dest: string): Pro
     stderr: "piped",
   }).output();
   ok(r.success, new TextDecoder().decode(r.stderr));
-}
-
-/**
- * A two-layer image: the busybox rootfs plus files to hide; then a gzipped layer with a whiteout, an opaque
- * directory and hard links. Indexed for amd64 and arm64 (the arm64 manifest has its own config).
- */
-export async function buildImage(dir: string) {
-  const layout = new Layout(`${dir}/layout`);
-  const base = `${dir}/base`;
-  await new Deno.Command("cp", { args: ["-a", ROOTFS, base] }).output();
-  await Deno.mkdir(`${base}/data/old`, { recursive: true });
-  await Deno.writeTextFile(`${base}/etc/gone`, "gone\n");
-  await Deno.writeTextFile(`${base}/data/old/file`, "old\n");
-  const top = `${dir}/top`;
-  await Deno.mkdir(`${top}/etc`, { recursive: true });
-  await Deno.mkdir(`${top}/data`);
-  await Deno.writeTextFile(`${top}/etc/.wh.gone`, "");
-  await Deno.writeTextFile(`${top}/data/.wh..wh..opq`, "");
-  await Deno.writeTextFile(`${top}/data/new`, "new\n");
-  await Deno.link(`${top}/data/new`, `${top}/data/linked`);
-  const layers = [await layout.layer(base, false), await layout.layer(top, true)];
-  const config = { Cmd: ["cat", "new"], Env: ["PATH=/bin:/usr/bin", "FROM_IMAGE=yes"], WorkingDir: "/data" };
-  const amd64 = layout.image("amd64", layers, config);
-  const arm64 = layout.image("arm64", layers, config);
-  return { layout, amd64, arm64 };
 }
