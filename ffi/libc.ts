@@ -22,6 +22,13 @@ const symbols = {
   lchown: { parameters: ["buffer", "u32", "u32"], result: "i32" },
   lsetxattr: { parameters: ["buffer", "buffer", "buffer", "usize", "i32"], result: "i32" },
   lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
+  openBlocking: { name: "open", parameters: ["buffer", "i32", "u32"], result: "i32", nonblocking: true },
+  writeBlocking: {
+    name: "write",
+    parameters: ["i32", "buffer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
   waitpidBlocking: {
     name: "waitpid",
     parameters: ["i32", "buffer", "i32"],

@@ -8,7 +8,9 @@
  * 3. util-linux `unshare -fpmuin --mount-proc -R ROOTFS /bin/true` (the floor for new namespaces);
  * 4. `runc run` of an OCI bundle made with `runc spec` (when runc is installed);
  * 5. crun and podman, when installed and working (otherwise skipped with the reason);
- * plus, for reference, `deno run` of an empty script (Deno's own start-up).
+ * plus, for reference, `deno run` of an empty script (Deno's own start-up);
+ * and the image benchmarks of bench_images.ts: `husk pull` against `skopeo copy`, layer extraction against
+ * GNU tar (`--image-runs N`, default 5).
  *
  * Whole processes are timed with hyperfine (`-N`, `--warmup 3`, `--export-json`) when it is installed, else with a
  * loop of Deno.Command. Targets: CLI median <= runc median; library median <= 1.5x unshare median.
@@ -20,6 +22,7 @@
  * at the end, also after a failure or Ctrl-C.
  */
 import { parseArgs } from "node:util";
+import { imageBenchmarks } from "./bench_images.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Pure parts (tested in bench_test.ts)
@@ -147,6 +150,8 @@ export interface TargetOutcome extends Target {
 export const TARGETS: readonly Target[] = [
   { label: "CLI vs runc", subject: "husk CLI", baseline: "runc", limit: 1 },
   { label: "library vs unshare", subject: "husk library", baseline: "unshare", limit: 1.5 },
+  { label: "pull vs skopeo", subject: "husk pull", baseline: "skopeo copy", limit: 1 },
+  { label: "extraction vs GNU tar", subject: "husk layer extraction", baseline: "GNU tar -xzf", limit: 1 },
 ];
 
 export function evaluateTargets(results: readonly BenchResult[], targets = TARGETS): TargetOutcome[] {
@@ -305,6 +310,7 @@ export function mountPointsUnder(mounts: readonly MountInfo[], dir: string): str
 
 export interface Options {
   runs: number;
+  imageRuns: number;
   libraryRuns: number;
   rootfs?: string;
   /** Time processes with a Deno.Command loop even when hyperfine is installed. */
@@ -316,6 +322,7 @@ export const USAGE = `usage: deno task bench [--runs N] [--library-runs N] [--ro
 
   --runs N          runs per whole-process benchmark (husk CLI, unshare, runc, ...), default 100
   --library-runs N  containers started by the library benchmark, default 3 x runs (300)
+  --image-runs N    pulls per pull benchmark (3 x N layer extractions), default 5
   --rootfs DIR      root filesystem to run /bin/true in, default rootfs/default
   --loop            time processes with a Deno.Command loop even when hyperfine is installed
 `;
@@ -326,6 +333,7 @@ export function parseOptions(argv: readonly string[]): Options {
     options: {
       runs: { type: "string" },
       "library-runs": { type: "string" },
+      "image-runs": { type: "string" },
       rootfs: { type: "string" },
       loop: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -343,6 +351,7 @@ export function parseOptions(argv: readonly string[]): Options {
   return {
     runs,
     libraryRuns: count("library-runs", values["library-runs"], 3 * runs),
+    imageRuns: count("image-runs", values["image-runs"], 5),
     rootfs: values.rootfs,
     loop: values.loop === true,
     help: values.help === true,
@@ -715,6 +724,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const huskRoot = `${tmp}/husk-root`;
   const timer = makeTimer(hyperfine, tmp);
   const results: BenchResult[] = [];
+  const imageResults: BenchResult[] = [];
   const skipped: Skipped[] = [];
   const record = (r: BenchResult | Skipped) => {
     if ("reason" in r) {
@@ -800,6 +810,15 @@ async function main(argv: readonly string[]): Promise<number> {
     } else {
       record({ name: "podman", reason: "podman is not installed" });
     }
+    checkInterrupted();
+    try {
+      for (const r of await imageBenchmarks(tmp, options.imageRuns, which, progress)) {
+        if ("reason" in r) record(r);
+        else imageResults.push(r);
+      }
+    } catch (e) {
+      record({ name: "image benchmarks", reason: (e as Error).message });
+    }
   } catch (e) {
     if (!(e instanceof Interrupted)) throw e;
     progress("interrupted: cleaning up");
@@ -812,12 +831,18 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   if (code !== 0) return code;
 
-  const outcomes = evaluateTargets(results);
+  const outcomes = evaluateTargets([...results, ...imageResults]);
   console.log("\n/bin/true in a fresh container (wall time per container, ms)\n");
   console.log(resultsTable(results));
+  if (imageResults.length > 0) {
+    console.log(
+      "Images: one pull of a 4-layer image from a local registry; extraction of its largest layer (ms)\n",
+    );
+    console.log(resultsTable(imageResults));
+  }
   for (const s of skipped) console.log(`skipped ${s.name}: ${s.reason}`);
   if (skipped.length > 0) console.log();
-  console.log(formatTargets(outcomes, results));
+  console.log(formatTargets(outcomes, [...results, ...imageResults]));
   if (leftovers.length > 0) {
     console.log(`WARNING: husk left ${leftovers.length} container record(s) behind\n`);
   }
@@ -837,8 +862,15 @@ async function main(argv: readonly string[]): Promise<number> {
       crun: crun ? await version([crun, "--version"]) : null,
       podman: podman ? await version([podman, "--version"]) : null,
     },
-    options: { runs: options.runs, libraryRuns: options.libraryRuns, warmup: WARMUP, rootfs },
+    options: {
+      runs: options.runs,
+      libraryRuns: options.libraryRuns,
+      imageRuns: options.imageRuns,
+      warmup: WARMUP,
+      rootfs,
+    },
     results,
+    imageResults,
     skipped,
     targets: outcomes,
     leftoverContainers: leftovers,

@@ -100,13 +100,15 @@ Deno.test("evaluateTargets: CLI vs runc (<= 1x) and library vs unshare (<= 1.5x)
     result("husk library", 5),
     result("unshare", 3),
   ]);
-  assert.equal(outcomes.length, 2);
+  assert.equal(outcomes.length, 4);
   assert.equal(outcomes[0].label, "CLI vs runc");
   assert.equal(outcomes[0].ratio, 0.75);
   assert.equal(outcomes[0].met, true);
   assert.equal(outcomes[1].label, "library vs unshare");
   assert.ok(Math.abs(outcomes[1].ratio! - 5 / 3) < 1e-9);
   assert.equal(outcomes[1].met, false);
+  assert.equal(outcomes[2].label, "pull vs skopeo");
+  assert.equal(outcomes[2].met, null, "not measured");
 });
 
 Deno.test("evaluateTargets: a ratio exactly at the limit is met; a missing side is undecided", () => {
@@ -273,6 +275,7 @@ Deno.test("parseOptions: defaults, --runs scales the library runs, explicit valu
   assert.deepEqual(parseOptions([]), {
     runs: 100,
     libraryRuns: 300,
+    imageRuns: 5,
     rootfs: undefined,
     loop: false,
     help: false,
@@ -280,6 +283,7 @@ Deno.test("parseOptions: defaults, --runs scales the library runs, explicit valu
   assert.deepEqual(parseOptions(["--runs", "10"]), {
     runs: 10,
     libraryRuns: 30,
+    imageRuns: 5,
     rootfs: undefined,
     loop: false,
     help: false,
@@ -287,6 +291,7 @@ Deno.test("parseOptions: defaults, --runs scales the library runs, explicit valu
   assert.deepEqual(parseOptions(["--runs=20", "--library-runs", "7", "--rootfs", "/r"]), {
     runs: 20,
     libraryRuns: 7,
+    imageRuns: 5,
     rootfs: "/r",
     loop: false,
     help: false,

@@ -47,7 +47,7 @@ Deno.test("layer: whiteouts, opaque directories, links, devices, owners and mode
     ]);
     const out = `${dir}/out`;
     await Deno.mkdir(out);
-    const { diffId, size } = await extractLayer(blob, out);
+    const { diffId, size } = await extractLayer((await Deno.open(blob)).readable, out);
     ok(diffId.startsWith("sha256:") && size === (await Deno.stat(blob)).size);
     const tool = await Deno.lstat(`${out}/bin/tool`);
     deepEqual([tool.mode! & 0o7777, tool.uid, tool.gid], [0o4755, 1000, 100]);
@@ -90,7 +90,7 @@ Deno.test("layer: entries escaping the layer directory are refused", async (t) =
       withDir(async (dir) => {
         const blob = await layer(dir, entries);
         await Deno.mkdir(`${dir}/out`);
-        await rejects(extractLayer(blob, `${dir}/out`), error);
+        await rejects(extractLayer((await Deno.open(blob)).readable, `${dir}/out`), error);
         await rejects(Deno.lstat(`${dir}/escaped`), Deno.errors.NotFound);
         await rejects(Deno.lstat("/tmp/planted"), Deno.errors.NotFound);
       }));

@@ -14,7 +14,8 @@ export interface ImageRecord {
   blobs: string[];
   /** The layers' uncompressed digests (the config's diff_ids), lowest first. */
   layers: string[];
-  /** Bytes of the uncompressed layers. */
+  /** Bytes of each uncompressed layer, and of all of them. */
+  layerSizes: number[];
   size: number;
   created: string;
 }
@@ -163,6 +164,15 @@ export function deleteImages(catalog: Catalog, ids: readonly string[]): Removal 
 export function pruneCandidates(catalog: Catalog, inUse: ReadonlySet<string>, all: boolean): string[] {
   const tagged = new Set(Object.values(catalog.tags));
   return Object.keys(catalog.images).filter((id) => !inUse.has(id) && (all || !tagged.has(id)));
+}
+
+/** The uncompressed size of a layer some image has. */
+export function layerSize(catalog: Catalog, diffId: string): number | undefined {
+  for (const image of Object.values(catalog.images)) {
+    const i = image.layers.indexOf(diffId);
+    if (i !== -1) return image.layerSizes[i];
+  }
+  return undefined;
 }
 
 /** The layers and blobs some image still needs. */

@@ -14,6 +14,7 @@ const image = (n: string): ImageRecord => ({
   manifest: `sha256:${"f".repeat(63)}${n}`,
   blobs: [],
   layers: [],
+  layerSizes: [],
   size: 10,
   created: "2026-01-01T00:00:00Z",
 });

@@ -34,7 +34,7 @@ export async function importTarball(
     using f = Deno.openSync(file);
     f.readSync(magic);
     const dir = staging.newLayerDir();
-    const { diffId, size } = await extractLayer(file, dir);
+    const { diffId, size } = await extractLayer((await Deno.open(file)).readable, dir);
     if (!staging.hasLayer(diffId)) staging.layers.set(diffId, dir);
     const config: ImageConfig = {
       ...hostPlatform(),
@@ -56,6 +56,7 @@ export async function importTarball(
       manifest: manifest.digest,
       blobs: [manifest.digest, id, blob.digest],
       layers: [diffId],
+      layerSizes: [size],
       size,
       created: config.created!,
     }, refs);

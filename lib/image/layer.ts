@@ -3,16 +3,18 @@
  * as a lower layer. Hashes the uncompressed stream on the way: the result must equal the config's diff_id.
  * Never follows a symbolic link: every parent of an entry must be a real directory of this layer.
  */
-import { createReadStream } from "node:fs";
-import { type Readable, Transform } from "node:stream";
+import { Readable, type Transform } from "node:stream";
 import { createGunzip, createZstdDecompress } from "node:zlib";
 // @ts-types="@types/tar-stream"
 import tar from "tar-stream";
-import { check, cstring, libc } from "../../ffi/libc.ts";
-import { LayerError, parents, planEntry } from "./entry.ts";
+import { writeNewFile } from "../../ffi/file.ts";
+import { check, cstring, errno, libc, SysError } from "../../ffi/libc.ts";
+import { HuskError } from "../errors.ts";
+import { type EntryPlan, LayerError, parents, planEntry } from "./entry.ts";
 import { Hasher } from "./digest.ts";
 
 const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
+const EEXIST = 17;
 
 /** glibc's makedev. */
 function makedev(major: number, minor: number): bigint {
@@ -31,13 +33,6 @@ function decompressor(magic: Uint8Array): Transform | null {
   return null;
 }
 
-function readMagic(path: string): Uint8Array {
-  using file = Deno.openSync(path);
-  const buf = new Uint8Array(4);
-  file.readSync(buf);
-  return buf;
-}
-
 export interface Extracted {
   /** sha256 of the uncompressed tar: the layer's diff_id. */
   diffId: string;
@@ -45,124 +40,162 @@ export interface Extracted {
   size: number;
 }
 
-/** Extracts the layer blob at `blob` into the empty directory `dir`. */
-export async function extractLayer(blob: string, dir: string): Promise<Extracted> {
-  const hasher = new Hasher();
-  const unpack = decompressor(readMagic(blob));
-  let stream: Readable = createReadStream(blob, { highWaterMark: 1 << 20 });
-  if (unpack) stream = stream.pipe(unpack);
-  const hashing = new Transform({
-    transform(chunk, _enc, done) {
-      hasher.update(chunk);
-      done(null, chunk);
+/** The stream's first chunk, and the stream again from its start. */
+async function peek(source: ReadableStream<Uint8Array>): Promise<[Uint8Array, ReadableStream<Uint8Array>]> {
+  const reader = source.getReader();
+  const first = await reader.read();
+  const head = first.value ?? new Uint8Array();
+  const whole = new ReadableStream<Uint8Array>({
+    start(controller) {
+      if (first.done) controller.close();
+      else controller.enqueue(head);
     },
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: (reason) => reader.cancel(reason),
   });
+  return [head, whole];
+}
+
+/** Extracts a layer's blob, as it arrives, into the empty directory `dir`. */
+export async function extractLayer(source: ReadableStream<Uint8Array>, dir: string): Promise<Extracted> {
+  const hasher = new Hasher();
+  const [magic, whole] = await peek(source);
+  const unpack = decompressor(magic);
+  const input = Readable.fromWeb(whole as never);
+  const tarStream: Readable = unpack ? input.pipe(unpack) : input;
+  input.on("error", (e) => tarStream.destroy(e));
   const extract = tar.extract();
-  const source = stream.pipe(hashing);
-  for (const s of [stream, source]) s.on("error", (e) => extract.destroy(e));
-  source.pipe(extract);
+  // Fed by hand: every byte is hashed, the padding after the tar's end-of-archive blocks included.
+  const feeding = (async () => {
+    for await (const chunk of tarStream) {
+      hasher.update(chunk);
+      if (!extract.write(chunk)) await new Promise((resolve) => extract.once("drain", resolve));
+    }
+    extract.end();
+  })();
+  feeding.catch((e) => extract.destroy(e));
   const writer = new LayerWriter(dir);
   try {
     for await (const entry of extract) {
-      const file = writer.begin(entry.header);
-      try {
-        for await (const chunk of entry) file?.writeSync(chunk as Uint8Array);
-      } finally {
-        file?.close();
-      }
-      writer.end(entry.header);
+      const plan = await writer.begin(entry.header);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Uint8Array);
+      writer.end(entry.header, plan, chunks);
     }
-    writer.finish();
+    await feeding;
+    await writer.finish();
   } catch (e) {
-    stream.destroy();
-    throw e instanceof LayerError || !(e instanceof Error)
+    input.destroy();
+    await writer.settle().catch(() => {});
+    throw e instanceof HuskError || !(e instanceof Error)
       ? e
-      : new LayerError(`cannot extract layer ${blob}: ${e.message}`, undefined, { cause: e });
+      : new LayerError(`cannot extract layer: ${e.message}`, undefined, { cause: e });
   }
-  // The tar's end-of-archive blocks can come before the end of the stream: hash all of it.
-  for await (const _ of source) { /* drained */ }
   return { diffId: hasher.digest(), size: hasher.size };
 }
 
-function writeAll(file: Deno.FsFile, chunk: Uint8Array): void {
-  let done = 0;
-  while (done < chunk.length) done += file.writeSync(chunk.subarray(done));
-}
+/** Regular files being written at once: creating a file costs the kernel more than parsing it costs us. */
+const FILES_IN_FLIGHT = 8;
 
-/** Applies tar entries to a layer directory, one at a time. */
+/**
+ * Applies tar entries to a layer directory, in order, except that regular files are written in the
+ * background (by the runtime's threads) while the next entries are parsed; an entry that depends on a file
+ * still being written (its path, a parent, a hard link's target) waits for the files in flight.
+ */
 class LayerWriter {
   /** Directories' modes and times are set last: creating entries inside them would change their times. */
   #dirs: { path: string; header: tar.Headers }[] = [];
   /** Parents known to be real directories of the layer. */
   #checked = new Set<string>([""]);
+  #inFlight = new Set<Promise<void>>();
+  #inFlightPaths = new Set<string>();
+  #failure: unknown = null;
 
   constructor(readonly root: string) {}
 
-  /** Starts an entry; returns the file to write its content to, if it has content. */
-  begin(header: tar.Headers): { writeSync(c: Uint8Array): void; close(): void } | null {
+  /** Starts an entry: everything but a regular file's content. */
+  async begin(header: tar.Headers): Promise<EntryPlan> {
     const plan = planEntry(header.name, header.type ?? "file", header.linkname ?? undefined);
     if (plan.kind === "root") {
       if (header.type === "directory") this.#dirs.push({ path: this.root, header });
-      return null;
+      return plan;
     }
     const rel = plan.kind === "opaque" ? plan.dir : plan.path;
+    const touched = [rel, ...parents(rel), ...(plan.kind === "create" && plan.target ? [plan.target] : [])];
+    if (touched.some((p) => this.#inFlightPaths.has(p))) await this.settle();
     this.#ensureParents(rel, header.name);
     if (plan.kind === "opaque") {
       const dir = rel === "" ? this.root : `${this.root}/${rel}`;
       if (rel !== "") this.#ensureDir(dir);
-      const y = cstring("y");
-      check("lsetxattr", libc().lsetxattr(cstring(dir), cstring(OPAQUE_XATTR), y, 1n, 0));
-      return null;
+      check("lsetxattr", libc().lsetxattr(cstring(dir), cstring(OPAQUE_XATTR), cstring("y"), 1n, 0));
+      return plan;
     }
     const path = `${this.root}/${rel}`;
     if (plan.kind === "whiteout") {
-      this.#clear(path);
-      check("mknod", libc().mknod(cstring(path), S_IFCHR | 0o000, 0n));
-      return null;
+      this.#create(path, () => mknod(path, S_IFCHR, 0n));
+      return plan;
     }
     const mode = (header.mode ?? 0o644) & 0o7777;
     switch (header.type) {
       case "directory":
         this.#ensureDir(path);
         this.#dirs.push({ path, header });
-        return null;
+        return plan;
       case "symlink":
-        this.#clear(path);
-        Deno.symlinkSync(header.linkname ?? "", path);
-        return null;
+        this.#create(path, () => Deno.symlinkSync(header.linkname ?? "", path));
+        return plan;
       case "link":
-        this.#clear(path);
-        Deno.linkSync(`${this.root}/${plan.target}`, path);
-        return null;
+        this.#create(path, () => Deno.linkSync(`${this.root}/${plan.target}`, path));
+        return plan;
       case "character-device":
       case "block-device":
       case "fifo": {
-        this.#clear(path);
         const kind = header.type === "fifo" ? S_IFIFO : header.type === "block-device" ? S_IFBLK : S_IFCHR;
-        check(
-          "mknod",
-          libc().mknod(cstring(path), kind | mode, makedev(header.devmajor ?? 0, header.devminor ?? 0)),
-        );
-        return null;
+        const dev = makedev(header.devmajor ?? 0, header.devminor ?? 0);
+        this.#create(path, () => mknod(path, kind | mode, dev));
+        return plan;
       }
       case "file":
       case "contiguous-file":
-      case undefined: {
-        this.#clear(path);
-        const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o600 });
-        return { writeSync: (c) => writeAll(file, c), close: () => file.close() };
-      }
+      case undefined:
+        if (this.#inFlight.size >= FILES_IN_FLIGHT) await Promise.race(this.#inFlight);
+        this.#throwFailure();
+        return plan;
       default:
         // pax and GNU headers are consumed by the parser; anything else (sockets...) has no place in a layer.
         throw new LayerError(`refusing layer entry "${header.name}": unsupported type ${header.type}`);
     }
   }
 
-  /** Ownership, mode and time, once the entry's content is written. */
-  end(header: tar.Headers): void {
-    const plan = planEntry(header.name, header.type ?? "file", header.linkname ?? undefined);
+  /** Finishes an entry: a regular file is written (in the background), then owner, mode and time. */
+  end(header: tar.Headers, plan: EntryPlan, content: Uint8Array[]): void {
     if (plan.kind !== "create" || header.type === "directory" || header.type === "link") return;
     const path = `${this.root}/${plan.path}`;
+    const isFile = header.type === "file" || header.type === "contiguous-file" || header.type === undefined;
+    if (!isFile) return this.#attributes(path, header);
+    const write = (async () => {
+      try {
+        await writeNewFile(path, content, 0o600);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+        Deno.removeSync(path, { recursive: true });
+        await writeNewFile(path, content, 0o600);
+      }
+      this.#attributes(path, header);
+    })();
+    const tracked = write.catch((e) => void (this.#failure ??= e)).finally(() => {
+      this.#inFlight.delete(tracked);
+      this.#inFlightPaths.delete(plan.path);
+    });
+    this.#inFlight.add(tracked);
+    this.#inFlightPaths.add(plan.path);
+  }
+
+  #attributes(path: string, header: tar.Headers): void {
     check("lchown", libc().lchown(cstring(path), header.uid ?? 0, header.gid ?? 0));
     if (header.type === "symlink") return;
     // After chown, which clears set-user-ID bits.
@@ -170,7 +203,18 @@ class LayerWriter {
     if (header.mtime) Deno.utimeSync(path, header.mtime, header.mtime);
   }
 
-  finish(): void {
+  /** Waits for the files in flight; the first failure among them is thrown. */
+  async settle(): Promise<void> {
+    await Promise.all(this.#inFlight);
+    this.#throwFailure();
+  }
+
+  #throwFailure(): void {
+    if (this.#failure !== null) throw this.#failure;
+  }
+
+  async finish(): Promise<void> {
+    await this.settle();
     for (const { path, header } of this.#dirs.reverse()) {
       check("lchown", libc().lchown(cstring(path), header.uid ?? 0, header.gid ?? 0));
       Deno.chmodSync(path, (header.mode ?? 0o755) & 0o7777);
@@ -180,7 +224,7 @@ class LayerWriter {
 
   /** Creates missing parents (0755, as tar does) and refuses a parent that is not a real directory. */
   #ensureParents(rel: string, name: string): void {
-    for (const parent of parents(rel === "" ? "" : rel)) {
+    for (const parent of parents(rel)) {
       if (this.#checked.has(parent)) continue;
       const path = `${this.root}/${parent}`;
       let info: Deno.FileInfo | null = null;
@@ -201,21 +245,35 @@ class LayerWriter {
 
   #ensureDir(path: string): void {
     try {
+      Deno.mkdirSync(path, { mode: 0o755 });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
       if (Deno.lstatSync(path).isDirectory) return;
       Deno.removeSync(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      Deno.mkdirSync(path, { mode: 0o755 });
     }
-    Deno.mkdirSync(path, { mode: 0o755 });
   }
 
-  /** A later entry replaces an earlier one of the same path (a directory keeps its content). */
-  #clear(path: string): void {
+  /**
+   * Creates an entry; an earlier entry of the same path is replaced (a directory with its content), as tar
+   * does. Creating first and clearing only on a clash keeps the common case to one system call.
+   */
+  #create(path: string, create: () => void): void {
     try {
-      Deno.removeSync(path, { recursive: true });
+      create();
     } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      Deno.removeSync(path, { recursive: true });
+      this.#checked.delete(path.slice(this.root.length + 1));
+      create();
     }
-    this.#checked.delete(path.slice(this.root.length + 1));
   }
+}
+
+function mknod(path: string, mode: number, dev: bigint): void {
+  if (libc().mknod(cstring(path), mode, dev) === 0) return;
+  const code = errno();
+  throw code === EEXIST
+    ? new Deno.errors.AlreadyExists(`mknod ${path}`)
+    : new SysError(`mknod ${path}`, code);
 }

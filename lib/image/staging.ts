@@ -6,7 +6,7 @@
  */
 import { HuskError } from "../errors.ts";
 import type { StatePaths } from "../state/paths.ts";
-import { addImage, type ImageRecord } from "./catalog.ts";
+import { addImage, type ImageRecord, layerSize } from "./catalog.ts";
 import { Hasher, sha256 } from "./digest.ts";
 import {
   blobPath,
@@ -29,6 +29,8 @@ const live = new Set<Staging>();
 export class Staging {
   readonly blobs = new Map<string, string>();
   readonly layers = new Map<string, string>();
+  /** Uncompressed sizes of the staged layers. */
+  readonly layerSizes = new Map<string, number>();
 
   private constructor(readonly paths: StatePaths, readonly dir: string) {}
 
@@ -56,40 +58,71 @@ export class Staging {
     return this.layers.has(diffId) || exists(layerDir(this.paths, diffId));
   }
 
+  /** A layer's uncompressed size, staged or stored. */
+  layerSize(diffId: string): number {
+    return this.layerSizes.get(diffId) ?? layerSize(readCatalog(this.paths), diffId) ?? 0;
+  }
+
   /** Where the blob can be read: staged or stored. */
   blobFile(digest: string): string {
     return this.blobs.get(digest) ?? blobPath(this.paths, digest);
   }
 
   /**
-   * Writes a stream as a blob; with `expected`, a different digest is refused (and nothing is kept).
-   * Returns the digest and size.
+   * Passes a blob's stream through while writing it into the staging area; `done` settles once it has all
+   * passed: with its digest and size, or, when `expected` differs, with an error naming the blob (the stream
+   * errors too, and nothing is kept).
    */
+  receiveBlob(
+    data: ReadableStream<Uint8Array>,
+    expected?: string,
+    what = "blob",
+  ): { stream: ReadableStream<Uint8Array>; done: Promise<{ digest: string; size: number }> } {
+    const path = `${this.dir}/blob-${crypto.randomUUID()}`;
+    const hasher = new Hasher();
+    const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o644 });
+    const { promise: done, resolve, reject } = Promise.withResolvers<{ digest: string; size: number }>();
+    done.catch(() => {}); // A caller may only watch the stream.
+    const fail = (e: unknown) => {
+      file.close();
+      Deno.removeSync(path);
+      reject(e);
+    };
+    const stream = data.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          hasher.update(chunk);
+          for (let n = 0; n < chunk.length;) n += file.writeSync(chunk.subarray(n));
+          out.enqueue(chunk);
+        },
+        flush: () => {
+          const digest = hasher.digest();
+          if (expected !== undefined && digest !== expected) {
+            const error = new DigestMismatchError(
+              `${what} ${expected} failed verification: its content has digest ${digest}`,
+            );
+            fail(error);
+            throw error;
+          }
+          file.close();
+          this.blobs.set(digest, path);
+          resolve({ digest, size: hasher.size });
+        },
+        cancel: fail,
+      }),
+    );
+    return { stream, done };
+  }
+
+  /** Writes a stream as a blob (see receiveBlob). */
   async writeBlob(
     data: ReadableStream<Uint8Array>,
     expected?: string,
     what = "blob",
   ): Promise<{ digest: string; size: number }> {
-    const path = `${this.dir}/blob-${crypto.randomUUID()}`;
-    const hasher = new Hasher();
-    const file = await Deno.open(path, { write: true, createNew: true, mode: 0o644 });
-    await data.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, out) {
-          hasher.update(chunk);
-          out.enqueue(chunk);
-        },
-      }),
-    ).pipeTo(file.writable);
-    const digest = hasher.digest();
-    if (expected !== undefined && digest !== expected) {
-      await Deno.remove(path);
-      throw new DigestMismatchError(
-        `${what} ${expected} failed verification: its content has digest ${digest}`,
-      );
-    }
-    this.blobs.set(digest, path);
-    return { digest, size: hasher.size };
+    const { stream, done } = this.receiveBlob(data, expected, what);
+    await stream.pipeTo(new WritableStream());
+    return await done;
   }
 
   writeBlobBytes(data: Uint8Array | string): { digest: string; size: number } {

@@ -4,7 +4,7 @@
  * layer's uncompressed digest must equal the config's diff_id. Nothing counts until the commit.
  */
 import { HuskError } from "../errors.ts";
-import { extractLayer } from "./layer.ts";
+import { type Extracted, extractLayer } from "./layer.ts";
 import type { Descriptor, ImageConfig, Manifest } from "./oci.ts";
 import { DigestMismatchError, type Staging } from "./staging.ts";
 
@@ -39,21 +39,39 @@ export async function unpackImage(
   }
   const sizes = await Promise.all(manifest.layers.map(async (layer, i) => {
     const short = layer.digest.slice(7, 19);
-    if (staging.hasBlob(layer.digest) && staging.hasLayer(diffIds[i])) {
+    const haveBlob = staging.hasBlob(layer.digest), haveLayer = staging.hasLayer(diffIds[i]);
+    if (haveBlob && haveLayer) {
       progress({ digest: short, status: "Already exists" });
-      return layer.size;
+      return staging.layerSize(diffIds[i]);
     }
-    await fetchBlob(
-      staging,
-      source,
-      layer,
-      "layer",
-      (done) => progress({ digest: short, status: "Downloading", done, total: layer.size }),
-    );
-    if (staging.hasLayer(diffIds[i])) return layer.size;
-    progress({ digest: short, status: "Extracting" });
+    // The layer is extracted as it downloads; the blob is kept too, for save and for other images.
+    let stream: ReadableStream<Uint8Array>;
+    let received: Promise<unknown> = Promise.resolve();
+    if (haveBlob) {
+      stream = (await Deno.open(staging.blobFile(layer.digest))).readable;
+    } else {
+      let done = 0;
+      const counted = (await source.open(layer)).pipeThrough(
+        new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, out) {
+            done += chunk.length;
+            progress({ digest: short, status: "Downloading", done, total: layer.size });
+            out.enqueue(chunk);
+          },
+        }),
+      );
+      const blob = staging.receiveBlob(counted, layer.digest, "layer");
+      stream = blob.stream;
+      received = blob.done;
+    }
+    if (haveLayer) {
+      await stream.pipeTo(new WritableStream());
+      await received;
+      progress({ digest: short, status: "Already exists" });
+      return staging.layerSize(diffIds[i]);
+    }
     const dir = staging.newLayerDir();
-    const { diffId, size } = await extractLayer(staging.blobFile(layer.digest), dir);
+    const { diffId, size } = await extractWhileReceiving(stream, received, dir);
     if (diffId !== diffIds[i]) {
       throw new DigestMismatchError(
         `layer ${layer.digest} failed verification: its uncompressed content has digest ${diffId}, ` +
@@ -61,6 +79,7 @@ export async function unpackImage(
       );
     }
     staging.layers.set(diffId, dir);
+    staging.layerSizes.set(diffId, size);
     progress({ digest: short, status: "Pull complete" });
     return size;
   }));
@@ -70,6 +89,7 @@ export async function unpackImage(
     manifest: manifestBlob.digest,
     blobs: [manifestBlob.digest, id, ...manifest.layers.map((l) => l.digest)],
     layers: diffIds,
+    layerSizes: sizes,
     size: sizes.reduce((a, b) => a + b, 0),
     created: config.created ?? new Date().toISOString(),
   }, refs);
@@ -81,21 +101,39 @@ async function fetchBlob(
   source: BlobSource,
   desc: Descriptor,
   what: string,
-  onBytes?: (done: number) => void,
 ): Promise<void> {
-  if (staging.hasBlob(desc.digest)) return;
-  let stream = await source.open(desc);
-  if (onBytes) {
-    let done = 0;
-    stream = stream.pipeThrough(
-      new TransformStream({
-        transform(chunk, out) {
-          done += chunk.length;
-          onBytes(done);
-          out.enqueue(chunk);
-        },
-      }),
-    );
+  if (!staging.hasBlob(desc.digest)) await staging.writeBlob(await source.open(desc), desc.digest, what);
+}
+
+/**
+ * Extracts a layer as its blob arrives. When extraction fails, the blob is still received to its end: a
+ * download that does not match its digest is the cause to report (a corrupt gzip stream fails first).
+ */
+async function extractWhileReceiving(
+  stream: ReadableStream<Uint8Array>,
+  received: Promise<unknown>,
+  dir: string,
+): Promise<Extracted> {
+  const reader = stream.getReader();
+  const view = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const { value, done } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel: () => {}, // The rest is drained below.
+  });
+  try {
+    const extracted = await extractLayer(view, dir);
+    await received;
+    return extracted;
+  } catch (e) {
+    try {
+      while (!(await reader.read()).done) { /* drained into the blob */ }
+      await received;
+    } catch (download) {
+      if (download instanceof DigestMismatchError) throw download;
+    }
+    throw e;
   }
-  await staging.writeBlob(stream, desc.digest, what);
 }
