@@ -54,23 +54,40 @@ Deno.test("images: run from an imported image; each container writes to its own 
 
 Deno.test("images: the image config applies at run; --entrypoint and flags override it", () =>
   withRoot(async (root) => {
-    await importRootfs(root, "bb");
-    // An image with a config of its own: built by importing, then its config changed through a new import.
-    const r = await husk(root, [
+    const tarball = `${root}/rootfs.tar`;
+    await new Deno.Command("tar", { args: ["-C", ROOTFS, "--numeric-owner", "-cf", tarball, "."] }).output();
+    const changes = [
+      'ENTRYPOINT ["/bin/sh", "-c", "echo $0 $@ $GREETING; pwd; id -un"]',
+      'CMD ["from-cmd"]',
+      "ENV GREETING=hello",
+      "WORKDIR /tmp",
+      "USER nobody",
+      "EXPOSE 80 53/udp",
+    ].flatMap((c) => ["-c", c]);
+    equal((await husk(root, ["import", ...changes, tarball, "conf"])).code, 0);
+    const r = await husk(root, ["run", "--name", "conf1", "conf"]);
+    equal(r.stdout, "from-cmd hello\n/tmp\nnobody\n", r.stderr);
+    const config = JSON.parse(
+      await Deno.readTextFile(`${root}/containers/${containers(root)[0]}/config.json`),
+    );
+    deepEqual(config.exposedPorts, ["53/udp", "80/tcp"]);
+    equal((await husk(root, ["rm", "conf1"])).code, 0);
+    const mine = await husk(root, ["run", "--rm", "-u", "0", "-w", "/", "-e", "GREETING=hi", "conf", "arg"]);
+    equal(mine.stdout, "arg hi\n/\nroot\n", "flags override the image; the command replaces Cmd");
+    const entry = await husk(root, [
       "run",
       "--rm",
-      "-w",
-      "/tmp",
-      "-e",
-      "A=1",
-      "bb",
-      "sh",
-      "-c",
-      "pwd; echo $A $PATH",
+      "--entrypoint",
+      "/bin/echo",
+      "conf",
+      "from",
+      "entrypoint",
     ]);
-    equal(r.stdout, "/tmp\n1 /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n", r.stderr);
-    const entry = await husk(root, ["run", "--rm", "--entrypoint", "/bin/echo", "bb", "from", "entrypoint"]);
     equal(entry.stdout, "from entrypoint\n");
+    const none = await husk(root, ["run", "--rm", "--entrypoint", "", "conf"]);
+    equal(none.code, 125);
+    match(none.stderr, /no command specified/);
+    await importRootfs(root, "bb");
     const cmd = await husk(root, ["run", "--rm", "-i", "bb"], { stdin: "echo default cmd\n" });
     equal(cmd.stdout, "default cmd\n", "the image's Cmd (/bin/sh) runs");
     const ps = await husk(root, ["run", "-d", "--name", "bg", "bb", "sleep", "30"]);

@@ -1,6 +1,7 @@
 /** `husk images`, `rmi`, `tag`, `image prune|ls|rm`, `import`: the local image store. */
 import { InvalidInputError } from "../errors.ts";
 import { type Catalog, shortId } from "../image/catalog.ts";
+import { applyChanges } from "../image/changes.ts";
 import { importTarball } from "../image/import.ts";
 import { pruneImages, removeImageNamed, tagImage } from "../image/manage.ts";
 import { familiarRepository } from "../image/reference.ts";
@@ -142,34 +143,15 @@ export const image: CommandModule = {
   },
 };
 
-const IMPORT_FLAGS = [{
-  name: "change",
-  short: "c",
-  value: "CMD",
-  multiple: true,
-  help: 'CMD ["sh"] (JSON)',
-}];
-
-/** `--change 'CMD ["sh"]'` (the one Dockerfile instruction import takes here). */
-function parseChanges(changes: readonly string[]): { Cmd?: string[] } {
-  const run: { Cmd?: string[] } = {};
-  for (const change of changes) {
-    const m = change.match(/^CMD\s+(.*)$/);
-    let cmd: unknown;
-    try {
-      cmd = m ? JSON.parse(m[1]) : null;
-    } catch {
-      cmd = null;
-    }
-    if (!Array.isArray(cmd) || !cmd.every((a) => typeof a === "string")) {
-      throw new InvalidInputError(
-        `unsupported --change "${change}": only CMD ["executable", "arg"] is supported`,
-      );
-    }
-    run.Cmd = cmd;
-  }
-  return run;
-}
+const IMPORT_FLAGS = [
+  {
+    name: "change",
+    short: "c",
+    value: "INSTRUCTION",
+    multiple: true,
+    help: "CMD, ENTRYPOINT, ENV, WORKDIR, USER or EXPOSE for the image's config",
+  },
+];
 
 export const importCommand: CommandModule = {
   usage: "husk import [OPTIONS] FILE|- [REPOSITORY[:TAG]]",
@@ -180,7 +162,7 @@ export const importCommand: CommandModule = {
       throw new InvalidInputError(`"husk import" requires 1 or 2 arguments: FILE|- [REPOSITORY[:TAG]]`);
     }
     const [source, name] = rest;
-    const changes = parseChanges((values.change as string[] | undefined) ?? []);
+    const changes = applyChanges((values.change as string[] | undefined) ?? []);
     let stream: ReadableStream<Uint8Array>;
     try {
       stream = source === "-" ? Deno.stdin.readable : (await Deno.open(source)).readable;

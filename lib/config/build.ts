@@ -8,7 +8,7 @@ import { type HostFacts, parseResources } from "./resources.ts";
 import { buildSecurity } from "./security.ts";
 import { buildUserns } from "./userns.ts";
 import type { ContainerConfig, Mount, RestartPolicy } from "./types.ts";
-import { parseUser } from "./user.ts";
+import { type AccountFiles, parseUser } from "./user.ts";
 import { normalize, parseTmpfs, parseVolume } from "./volume.ts";
 
 export interface BuildContext {
@@ -18,6 +18,8 @@ export interface BuildContext {
   rootfs: string;
   /** The image to run, resolved in the store. */
   image?: ImageContext;
+  /** The root filesystem's /etc/passwd and /etc/group, for user names (read only when a user is given). */
+  accountFiles?(): AccountFiles;
   /** The host's environment, for `-e NAME` without a value. */
   hostEnv(name: string): string | undefined;
   /** The text of an --env-file. */
@@ -88,7 +90,7 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
       args,
       env: buildEnv([...image.env, ...userEnv], hostname, options.tty),
       cwd: normalize(cwd),
-      user: parseUser(image.user),
+      user: parseUser(image.user, image.user === undefined ? undefined : ctx.accountFiles?.()),
       terminal: options.tty,
       consoleSize: options.tty && options.consoleSize
         ? { height: options.consoleSize.rows, width: options.consoleSize.columns }

@@ -29,10 +29,10 @@ Deno.test("parseUser: the largest valid id is accepted", () => {
   deepEqual(parseUser("4294967294:4294967294"), { uid: 4294967294, gid: 4294967294, additionalGids: [] });
 });
 
-Deno.test("parseUser: user and group names are rejected", () => {
+Deno.test("parseUser: names are refused without account files", () => {
   throwsInvalid(() => parseUser("root"), `"root"`);
   throwsInvalid(() => parseUser("nobody:1000"), `"nobody:1000"`);
-  throwsInvalid(() => parseUser("1000:users"), `"users"`);
+  throwsInvalid(() => parseUser("1000:users"), `"1000:users"`, "unable to find group users");
 });
 
 Deno.test("parseUser: too many colons are rejected", () => {
@@ -52,4 +52,24 @@ Deno.test("parseUser: ids out of range are rejected", () => {
   throwsInvalid(() => parseUser("9999999999"), "range");
   throwsInvalid(() => parseUser("99999999999"), `"99999999999"`);
   throwsInvalid(() => parseUser("123456789012345678901234567890"));
+});
+
+const files = {
+  passwd:
+    "root:x:0:0:root:/root:/bin/sh\n# comment\nnobody:x:65534:65534::/:/bin/false\napp:x:1000:1000::/app:/bin/sh\n",
+  group: "root:x:0:\nnogroup:x:65534:\napp:x:1000:\nwheel:x:10:app,other\naudio:x:29:app\n",
+};
+
+Deno.test("parseUser: names from the root filesystem's passwd and group files", () => {
+  deepEqual(parseUser("nobody", files), { uid: 65534, gid: 65534, additionalGids: [] });
+  deepEqual(parseUser("app", files), { uid: 1000, gid: 1000, additionalGids: [10, 29] });
+  deepEqual(parseUser("1000", files), { uid: 1000, gid: 1000, additionalGids: [10, 29] }, "a known uid");
+  deepEqual(parseUser("2000", files), { uid: 2000, gid: 0, additionalGids: [] }, "an unknown uid");
+  deepEqual(parseUser("app:wheel", files), { uid: 1000, gid: 10, additionalGids: [29] });
+  deepEqual(parseUser("nobody:5", files), { uid: 65534, gid: 5, additionalGids: [] });
+  throwsInvalid(
+    () => parseUser("ghost", files),
+    "unable to find user ghost: no matching entries in passwd file",
+  );
+  throwsInvalid(() => parseUser("app:ghosts", files), "unable to find group ghosts");
 });

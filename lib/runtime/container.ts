@@ -27,6 +27,7 @@ import {
 import { exitCommand, installedMonitor, monitorEnv, monitorPath } from "./monitor.ts";
 import { type ContainerProcess, dryRunPlan, type MonitorOptions, startContainerProcess } from "./process.ts";
 import { resolveRootfs } from "./rootfs.ts";
+import { accountFiles } from "./accounts.ts";
 import { detachMount } from "../../ffi/mount.ts";
 import { mountOverlay, overlayDirs } from "../image/overlay.ts";
 import { localImage } from "../image/store.ts";
@@ -119,11 +120,13 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
     );
   }
   const image = options.image === undefined ? undefined : localImage(paths, options.image);
+  const rootfs = image ? overlayDirs(containerDir(paths, id)).target : resolveRootfs(options.rootfs);
   return buildConfig(options, {
     id,
     name,
-    rootfs: image ? overlayDirs(containerDir(paths, id)).target : resolveRootfs(options.rootfs),
+    rootfs,
     image,
+    accountFiles: () => accountFiles(image ? image.layers.toReversed() : [rootfs]),
     hostEnv: (n) => Deno.env.get(n),
     readEnvFile: (f) => {
       try {
