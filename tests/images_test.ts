@@ -140,3 +140,26 @@ Deno.test("images: a layer entry escaping its directory is refused and nothing i
     equal((await husk(root, ["images", "-q"])).stdout, "");
     ok(!PROJECT.includes("evil"));
   }));
+
+Deno.test("images: in a user namespace, the layers are chowned copies and writes stay the container's", () =>
+  withRoot(async (root) => {
+    await importRootfs(root, "bb");
+    const r = await husk(root, [
+      "run",
+      "--name",
+      "mapped",
+      "--userns",
+      "remap",
+      "bb",
+      "sh",
+      "-c",
+      "echo x > /mine",
+    ]);
+    equal(r.code, 0, r.stderr);
+    const upper = `${root}/containers/${containers(root)[0]}/upper`;
+    equal((await Deno.stat(`${upper}/mine`)).uid, 100000, "the container's root is 100000 on the host");
+    equal((await husk(root, ["run", "--rm", "bb", "ls", "/mine"])).code, 1, "the image is unchanged");
+    equal((await husk(root, ["rm", "mapped"])).code, 0);
+    equal((await husk(root, ["rmi", "bb"])).code, 0);
+    deepEqual([...Deno.readDirSync(`${root}/images/userns`)], [], "the chowned layers went with the image");
+  }));

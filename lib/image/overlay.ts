@@ -7,6 +7,7 @@
  * away with the container's last process, so a crashed husk leaves no mount behind.
  */
 import { mount } from "../../ffi/mount.ts";
+import type { FsView } from "../rootfs/resolve.ts";
 
 export interface OverlayDirs {
   target: string;
@@ -49,4 +50,22 @@ export function mountOverlay(containerDir: string, layers: readonly string[]): O
     Deno.chdir(cwd);
   }
   return dirs;
+}
+
+/**
+ * A view of the overlay an image container will get, before it is mounted (for --dry-run): a path under
+ * `target` is looked up in the layers, uppermost first; other paths are `base`'s.
+ */
+export function layeredFs(target: string, layers: readonly string[], base: FsView): FsView {
+  const locate = (path: string): string => {
+    if (path !== target && !path.startsWith(`${target}/`)) return path;
+    const rel = path.slice(target.length);
+    const found = layers.toReversed().find((layer) => base.lstat(layer + rel) !== null);
+    return (found ?? layers[layers.length - 1]) + rel;
+  };
+  return {
+    lstat: (path) => base.lstat(locate(path)),
+    stat: (path) => base.stat(locate(path)),
+    readlink: (path) => base.readlink(locate(path)),
+  };
 }

@@ -5,6 +5,7 @@
  *     images/layers/<hex>/        one extracted directory per layer, named by its diff_id, shared by images
  *     images/index.json           the catalog (catalog.ts)
  *     images/tmp/<pid>-<uuid>/    an operation's staging area: nothing in it counts until committed
+ *     images/userns/<hex>-<map>/  a layer chowned into a user namespace's range (--userns=remap)
  *
  * Operations that add images stage their files first (staging.ts).
  */
@@ -18,6 +19,8 @@ export const imagesDir = (p: StatePaths) => `${p.root}/images`;
 export const blobsDir = (p: StatePaths) => `${imagesDir(p)}/blobs/sha256`;
 export const layersDir = (p: StatePaths) => `${imagesDir(p)}/layers`;
 export const tmpDir = (p: StatePaths) => `${imagesDir(p)}/tmp`;
+/** Layers chowned for user namespaces: `<diff_id hex>-<mapping hash>`. */
+export const usernsLayersDir = (p: StatePaths) => `${imagesDir(p)}/userns`;
 const indexFile = (p: StatePaths) => `${imagesDir(p)}/index.json`;
 
 const hexOf = (digest: string) => digest.replace(/^sha256:/, "");
@@ -69,6 +72,10 @@ export function collectGarbage(paths: StatePaths): void {
   };
   sweep(blobsDir(paths), (hex) => blobs.has(`sha256:${hex}`));
   sweep(layersDir(paths), (hex) => layers.has(`sha256:${hex}`));
+  sweep(
+    usernsLayersDir(paths),
+    (name) => layers.has(`sha256:${name.split("-")[0]}`) && !name.includes(".tmp-"),
+  );
   sweep(tmpDir(paths), (name) => exists(`/proc/${name.split("-")[0]}`));
 }
 

@@ -29,8 +29,10 @@ import { type ContainerProcess, dryRunPlan, type MonitorOptions, startContainerP
 import { resolveRootfs } from "./rootfs.ts";
 import { accountFiles } from "./accounts.ts";
 import { detachMount } from "../../ffi/mount.ts";
-import { mountOverlay, overlayDirs } from "../image/overlay.ts";
-import { localImage } from "../image/store.ts";
+import { layeredFs, mountOverlay, type OverlayDirs, overlayDirs } from "../image/overlay.ts";
+import { localImage, usernsLayersDir } from "../image/store.ts";
+import { hostIdOf } from "../config/userns.ts";
+import { chownedCopy } from "./userns.ts";
 import { type ExitResult, finishContainer, waitForExit } from "./status.ts";
 
 export function exitCodeOf(status: WaitStatus): number {
@@ -91,7 +93,8 @@ export function dryRun(paths: StatePaths, options: RunOptions): ChildPlan {
   const config = configFor(paths, options, newId(), options.name ?? "dry-run");
   // The generated /etc files do not exist yet: plan as if they did.
   const etcDir = containerDir(paths, config.id) + "/";
-  const fs = { ...hostFs, stat: (p: string) => p.startsWith(etcDir) ? "file" as const : hostFs.stat(p) };
+  const host = config.image ? layeredFs(config.root.path, config.image.layers, hostFs) : hostFs;
+  const fs = { ...host, stat: (p: string) => p.startsWith(etcDir) ? "file" as const : host.stat(p) };
   return dryRunPlan(config, fs, options.detach ? monitorOptions(paths, config) : undefined);
 }
 
@@ -206,11 +209,12 @@ export async function startCreated(
       return createContainerCgroup(paths, config);
     });
   // The overlay stays on the host only until the container's own mount namespace holds it (overlay.ts).
-  const overlay = config.image ? mountOverlay(dir, config.image.layers) : null;
+  const overlay = config.image ? await mountImageRoot(paths, dir, config) : null;
   let process: ContainerProcess;
   try {
     process = await startContainerProcess(config, {
       usernsCopies: `${paths.root}/userns-rootfs`,
+      rootShifted: overlay !== null,
       // The process joins its cgroup before it is released, so nothing it runs escapes the limits.
       prepare: (pid) => cgroup.join(pid),
       detached: detach ? monitorOptions(paths, config) : undefined,
@@ -235,6 +239,25 @@ export async function startCreated(
     manualStop: false,
   });
   return new Container(paths, config, process);
+}
+
+/**
+ * An image container's overlay. In a user namespace its layers are chowned copies (made once per layer and
+ * mapping, kept in the image store, which removes them with their layer) and its upper directory belongs to
+ * the container's root: writes stay copy-on-write and the image stays shared.
+ */
+async function mountImageRoot(paths: StatePaths, dir: string, config: ContainerConfig): Promise<OverlayDirs> {
+  const { image, userns } = config;
+  if (!userns) return mountOverlay(dir, image!.layers);
+  const copies = usernsLayersDir(paths);
+  const layers = await Promise.all(
+    image!.layers.map((l) => chownedCopy(l, userns, copies, l.slice(l.lastIndexOf("/") + 1))),
+  );
+  // Owned before the mount: the overlay's root takes its owner from the upper directory then.
+  const { upper } = overlayDirs(dir);
+  Deno.mkdirSync(upper, { recursive: true, mode: 0o755 });
+  Deno.chownSync(upper, hostIdOf(userns.uidMappings, 0)!, hostIdOf(userns.gidMappings, 0)!);
+  return mountOverlay(dir, layers);
 }
 
 /** Creates the container's record and starts its process; on failure nothing is left behind. */

@@ -47,6 +47,8 @@ export interface StartOptions {
   detached?: MonitorOptions;
   /** Where chowned copies of root filesystems are kept, for file systems that cannot be id-mapped. */
   usernsCopies?: string;
+  /** The root filesystem's owners are already in the user namespace's range (an image's chowned layers). */
+  rootShifted?: boolean;
 }
 
 /** The signals this process ignores (an ignored disposition would survive execve into the container). */
@@ -133,7 +135,14 @@ export async function startContainerProcess(
         if (!options.usernsCopies) {
           throw new StartError("a user namespace needs a place for rootfs copies", "userns", 0);
         }
-        await sendIdmappedRoot(pid, config.root.path, rootfsParent!, config.userns, options.usernsCopies);
+        await sendIdmappedRoot(
+          pid,
+          config.root.path,
+          rootfsParent!,
+          config.userns,
+          options.usernsCopies,
+          options.rootShifted,
+        );
       }
       await options.prepare?.(pid);
     };

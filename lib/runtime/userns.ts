@@ -19,7 +19,8 @@ export function writeIdMaps(pid: number, userns: UserNamespace): void {
 /**
  * Clones the tree at `rootfs`, id-maps it with the user namespace of `pid` and sends it over `socket`. Where
  * the kernel or the file system cannot id-map it, a private copy of the root filesystem, chowned once into
- * the mapped range and kept under `copies`, is sent instead.
+ * the mapped range and kept under `copies`, is sent instead. A root filesystem already `shifted` (an image's
+ * overlay of chowned layers) is sent as it is.
  */
 export async function sendIdmappedRoot(
   pid: number,
@@ -27,10 +28,11 @@ export async function sendIdmappedRoot(
   socket: number,
   userns: UserNamespace,
   copies: string,
+  shifted = false,
 ): Promise<void> {
   const tree = openTree(rootfs);
   try {
-    if (idmap(tree, pid, rootfs)) {
+    if (shifted || idmap(tree, pid, rootfs)) {
       sendFd(socket, tree);
       return;
     }
@@ -86,13 +88,20 @@ function idmap(tree: number, pid: number, rootfs: string): boolean {
 
 /**
  * A copy of `rootfs` whose owners are shifted into the mapped range (uid u -> the host id of u), made once
- * per root filesystem and mapping (in a temporary directory, renamed into place when complete).
+ * per root filesystem and mapping (in a temporary directory, renamed into place when complete), named
+ * `PREFIX-HASH` with a prefix (an image layer's digest, by which the image store collects it).
  */
-export async function chownedCopy(rootfs: string, userns: UserNamespace, copies: string): Promise<string> {
+export async function chownedCopy(
+  rootfs: string,
+  userns: UserNamespace,
+  copies: string,
+  prefix?: string,
+): Promise<string> {
   const key = [rootfs, mapText(userns.uidMappings), mapText(userns.gidMappings)].join("|");
   let hash = 0x811c9dc5;
   for (const byte of new TextEncoder().encode(key)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  const copy = `${copies}/${hash.toString(16).padStart(8, "0")}`;
+  const name = hash.toString(16).padStart(8, "0");
+  const copy = `${copies}/${prefix ? `${prefix}-${name}` : name}`;
   try {
     Deno.statSync(copy);
     return copy;
