@@ -67,10 +67,10 @@ Deno.test("images: the image config applies at run; --entrypoint and flags overr
     equal((await husk(root, ["import", ...changes, tarball, "conf"])).code, 0);
     const r = await husk(root, ["run", "--name", "conf1", "conf"]);
     equal(r.stdout, "from-cmd hello\n/tmp\nnobody\n", r.stderr);
-    const config = JSON.parse(
-      await Deno.readTextFile(`${root}/containers/${containers(root)[0]}/config.json`),
-    );
-    deepEqual(config.exposedPorts, ["53/udp", "80/tcp"]);
+    const [inspected] = JSON.parse((await husk(root, ["inspect", "conf1"])).stdout);
+    match(inspected.Image, /^sha256:[0-9a-f]{64}$/);
+    equal(inspected.Config.Image, "conf");
+    deepEqual(inspected.Config.ExposedPorts, { "53/udp": {}, "80/tcp": {} });
     equal((await husk(root, ["rm", "conf1"])).code, 0);
     const mine = await husk(root, ["run", "--rm", "-u", "0", "-w", "/", "-e", "GREETING=hi", "conf", "arg"]);
     equal(mine.stdout, "arg hi\n/\nroot\n", "flags override the image; the command replaces Cmd");

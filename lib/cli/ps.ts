@@ -98,6 +98,7 @@ export function inspectJson(record: ContainerRecord): Record<string, unknown> {
     Created: config.created,
     Path: config.process.args[0],
     Args: config.process.args.slice(1),
+    Image: config.image?.id ?? "",
     State: {
       Status: state.status,
       Running: running,
@@ -121,6 +122,8 @@ export function inspectJson(record: ContainerRecord): Record<string, unknown> {
       Env: config.process.env,
       Cmd: config.process.args,
       WorkingDir: config.process.cwd,
+      Image: imageColumn(config),
+      ExposedPorts: Object.fromEntries(config.exposedPorts.map((p) => [p, {}])),
     },
     HostConfig: {
       AutoRemove: config.autoRemove,

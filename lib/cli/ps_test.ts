@@ -96,6 +96,7 @@ Deno.test("inspectJson: identity, command and name", () => {
   deepEqual(json.Args, ["a", "b"]);
   equal(json.Name, "/web");
   equal(json.Rootfs, "/images/alpine");
+  equal(json.Image, "", "no image: a root filesystem directory");
   equal(json.RestartCount, 0);
 });
 
