@@ -19,14 +19,42 @@ function freePort(): number {
   return port;
 }
 
-/** Starts a registry serving `dir`/storage on 127.0.0.1 only. */
-export async function startRegistry(dir: string): Promise<Registry> {
+export interface Login {
+  username: string;
+  password: string;
+}
+
+/** A bcrypt hash for an htpasswd file, by the system's libcrypt (libxcrypt knows "$2b$"). */
+function bcrypt(password: string): string {
+  const lib = Deno.dlopen("libcrypt.so.1", {
+    crypt: { parameters: ["buffer", "buffer"], result: "pointer" },
+  });
+  try {
+    const text = (s: string) => new TextEncoder().encode(s + "\0");
+    const salt = Array.from(
+      crypto.getRandomValues(new Uint8Array(22)),
+      (b) => "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"[b % 64],
+    ).join("");
+    const hash = lib.symbols.crypt(text(password), text(`$2b$05$${salt}`));
+    return Deno.UnsafePointerView.getCString(hash!);
+  } finally {
+    lib.close();
+  }
+}
+
+/** Starts a registry serving `dir`/storage on 127.0.0.1 only; with `login`, only to that user (Basic). */
+export async function startRegistry(dir: string, login?: Login): Promise<Registry> {
   const port = freePort();
   const storage = `${dir}/registry`;
+  let auth = "";
+  if (login) {
+    await Deno.writeTextFile(`${dir}/htpasswd`, `${login.username}:${bcrypt(login.password)}\n`);
+    auth = `auth:\n  htpasswd:\n    realm: husk-test\n    path: ${dir}/htpasswd\n`;
+  }
   await Deno.writeTextFile(
     `${dir}/registry.yml`,
     `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n` +
-      `http:\n  addr: 127.0.0.1:${port}\n`,
+      `http:\n  addr: 127.0.0.1:${port}\n${auth}`,
   );
   const child = new Deno.Command("docker-registry", {
     args: ["serve", `${dir}/registry.yml`],
@@ -38,7 +66,7 @@ export async function startRegistry(dir: string): Promise<Registry> {
     try {
       const r = await fetch(`http://${address}/v2/`);
       await r.body?.cancel();
-      if (r.ok) break;
+      break; // It answers (401 when it asks for a login).
     } catch {
       if (i > 100) throw new Error("the registry did not start");
       await new Promise((r) => setTimeout(r, 50));
@@ -133,9 +161,10 @@ export class Layout {
 }
 
 /** skopeo copy of the layout's `tag` (all platforms) to `dest` (a docker://, docker-archive:... name). */
-export async function skopeoCopy(layout: string, tag: string, dest: string): Promise<void> {
+export async function skopeoCopy(layout: string, tag: string, dest: string, login?: Login): Promise<void> {
+  const creds = login ? [`--dest-creds=${login.username}:${login.password}`] : [];
   const r = await new Deno.Command("skopeo", {
-    args: ["copy", "--quiet", "--all", "--dest-tls-verify=false", `oci:${layout}:${tag}`, dest],
+    args: ["copy", "--quiet", "--all", "--dest-tls-verify=false", ...creds, `oci:${layout}:${tag}`, dest],
     stdout: "piped",
     stderr: "piped",
   }).output();

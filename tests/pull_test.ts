@@ -104,3 +104,50 @@ Deno.test("pull: an interrupted pull leaves nothing behind", () =>
       await registry.stop();
     }
   }));
+
+Deno.test("login: a registry that asks for a password (Basic); credentials are kept for pulls", () =>
+  withRoot(async (root) => {
+    const login = { username: "tester", password: "s3cret" };
+    const registry = await startRegistry(root, login);
+    try {
+      const { layout, amd64 } = await buildImage(root);
+      layout.tag("v1", amd64);
+      await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/private/img:v1`, login);
+      const name = `${registry.address}/private/img:v1`;
+      const anonymous = await husk(root, ["pull", "--insecure", name]);
+      equal(anonymous.code, 125);
+      match(anonymous.stderr, /no basic auth credentials: run 'husk login'/);
+      const wrong = await husk(root, [
+        "login",
+        "--insecure",
+        "-u",
+        "tester",
+        "--password-stdin",
+        registry.address,
+      ], {
+        stdin: "wrong\n",
+      });
+      equal(wrong.code, 125);
+      match(wrong.stderr, /login to 127\.0\.0\.1:\d+ failed: unauthorized/);
+      const right = await husk(root, [
+        "login",
+        "--insecure",
+        "-u",
+        "tester",
+        "--password-stdin",
+        registry.address,
+      ], {
+        stdin: "s3cret\n",
+      });
+      equal(right.stdout, "Login Succeeded\n", right.stderr);
+      equal((await Deno.stat(`${root}/auth.json`)).mode! & 0o777, 0o600, "credentials readable by root only");
+      const pulled = await husk(root, ["pull", "-q", "--insecure", name]);
+      equal(pulled.stdout, `${name}\n`, pulled.stderr);
+      equal((await husk(root, ["run", "--rm", name])).stdout, "new\n");
+      equal((await husk(root, ["rmi", name])).code, 0);
+      const remote = await husk(root, ["login", "--insecure", "-u", "x", "-p", "y", "registry.example.com"]);
+      match(remote.stderr, /--insecure is for registries on this machine only, not registry\.example\.com/);
+    } finally {
+      await registry.stop();
+    }
+  }));

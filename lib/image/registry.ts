@@ -2,11 +2,18 @@
  * A client of the OCI distribution API (pull side): manifests and blobs, with the registry's own auth
  * (a Bearer token fetched from the challenge's realm, or Basic), Docker's error wording.
  */
-import { HuskError } from "../errors.ts";
+import { HuskError, InvalidInputError } from "../errors.ts";
 import { basicAuth, type Challenge, type Credentials, parseChallenge, tokenUrl } from "./auth.ts";
 import { sha256 } from "./digest.ts";
 import { INDEX_TYPES, MANIFEST_TYPES, MediaType } from "./oci.ts";
-import { apiHost, familiar, familiarRepository, type Reference, repository } from "./reference.ts";
+import {
+  apiHost,
+  familiar,
+  familiarRepository,
+  isLoopback,
+  type Reference,
+  repository,
+} from "./reference.ts";
 import { DigestMismatchError } from "./staging.ts";
 
 /** Every manifest type husk reads: a registry answers 404 for an OCI manifest unless asked for it. */
@@ -25,7 +32,11 @@ export class RegistryClient {
   constructor(
     readonly domain: string,
     readonly options: { insecure?: boolean; credentials?: Credentials } = {},
-  ) {}
+  ) {
+    if (options.insecure && !isLoopback(domain)) {
+      throw new InvalidInputError(`--insecure is for registries on this machine only, not ${domain}`);
+    }
+  }
 
   get base(): string {
     return `${this.options.insecure ? "http" : "https"}://${apiHost(this.domain)}/v2`;
@@ -60,7 +71,9 @@ export class RegistryClient {
     const credentials = this.options.credentials;
     if (challenge.scheme === "basic") {
       if (!credentials) {
-        throw new HuskError(`${this.domain} asks for a login: run 'husk login ${this.domain}'`);
+        throw new HuskError(
+          `Error response from daemon: ${this.domain}: no basic auth credentials: run 'husk login'`,
+        );
       }
       return basicAuth(credentials);
     }
