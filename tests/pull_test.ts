@@ -20,6 +20,12 @@ Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is
       match(pulled.stdout, /v1: Pulling from 127\.0\.0\.1:\d+\/test\/multi\n/);
       match(pulled.stdout, /: Pull complete\n/);
       match(pulled.stdout, /Status: Downloaded newer image for 127\.0\.0\.1:\d+\/test\/multi:v1\n/);
+      const again = await husk(root, ["pull", "--insecure", name]);
+      match(again.stdout, /: Already exists\n/);
+      match(again.stdout, /Status: Image is up to date for 127\.0\.0\.1:\d+\/test\/multi:v1\n/);
+      const digest = pulled.stdout.match(/Digest: (sha256:[0-9a-f]{64})/)![1];
+      const byDigest = await husk(root, ["run", "--rm", `${registry.address}/test/multi@${digest}`, "true"]);
+      equal(byDigest.stderr, "", "the image pulled by tag is found by the index's digest, not pulled again");
 
       const ran = await husk(root, ["run", "--rm", name]);
       equal(ran.stdout, "new\n", ran.stderr);

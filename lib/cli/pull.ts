@@ -12,6 +12,8 @@ import {
   repository,
 } from "../image/reference.ts";
 import { Staging } from "../image/staging.ts";
+import { findImage } from "../image/catalog.ts";
+import { readCatalog } from "../image/store.ts";
 import type { StatePaths } from "../state/paths.ts";
 import type { CommandModule } from "./command.ts";
 import { PullProgress } from "./progress.ts";
@@ -39,11 +41,13 @@ export async function pullWithReport(
     if (!name.includes(":") && !ref.digest) out("Using default tag: latest\n");
     out(`${ref.tag ?? ref.digest}: Pulling from ${familiarRepository(repository(ref))}\n`);
     const progress = new PullProgress(Deno.stdout.isTerminal(), out);
-    const { digest } = await pullImage(paths, name, {
+    const before = findImage(readCatalog(paths), name)?.id;
+    const { id, digest } = await pullImage(paths, name, {
       insecure: options.insecure,
       progress: options.quiet ? undefined : (e) => progress.update(e),
     });
-    out(`Digest: ${digest}\nStatus: Downloaded newer image for ${familiar(ref)}\n`);
+    const status = id === before ? "Image is up to date for" : "Downloaded newer image for";
+    out(`Digest: ${digest}\nStatus: ${status} ${familiar(ref)}\n`);
     console.log(canonical(ref));
   } finally {
     signals.forEach((s) => Deno.removeSignalListener(s, interrupted));

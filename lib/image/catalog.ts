@@ -3,13 +3,15 @@
  * names point at them. Pure: lookups and the plans for tag, remove and prune; store.ts applies them.
  */
 import { InvalidInputError, StateError } from "../errors.ts";
-import { canonical, familiar, parseReference } from "./reference.ts";
+import { canonical, familiar, parseReference, repository } from "./reference.ts";
 
 export interface ImageRecord {
   /** The config's digest, "sha256:...": Docker's image ID. */
   id: string;
   /** The manifest's digest. */
   manifest: string;
+  /** "repository@digest" for each digest it was pulled by (an index's, for a multi-platform image). */
+  repoDigests: string[];
   /** Every blob the image needs (manifest, config, layers), for garbage collection and save. */
   blobs: string[];
   /** The layers' uncompressed digests (the config's diff_ids), lowest first. */
@@ -41,7 +43,10 @@ export function findImage(catalog: Catalog, text: string): ImageRecord | null {
   }
   if (ref) {
     if (ref.digest) {
-      const byDigest = Object.values(catalog.images).find((i) => i.manifest === ref.digest);
+      const pulledBy = `${repository(ref)}@${ref.digest}`;
+      const byDigest = Object.values(catalog.images).find((i) =>
+        i.manifest === ref.digest || i.repoDigests.includes(pulledBy)
+      );
       if (byDigest) return byDigest;
     } else {
       const id = catalog.tags[canonical(ref)];
@@ -87,11 +92,15 @@ export function tag(catalog: Catalog, source: string, target: string): Catalog {
   return { ...catalog, tags: { ...catalog.tags, [canonical(ref)]: image.id } };
 }
 
-/** Adds an image and its tags (a tag already pointing elsewhere moves, leaving that image dangling). */
+/**
+ * Adds an image and its tags (a tag already pointing elsewhere moves, leaving that image dangling); an image
+ * already there keeps the digests it was pulled by.
+ */
 export function addImage(catalog: Catalog, image: ImageRecord, refs: readonly string[]): Catalog {
   const tags = { ...catalog.tags };
   for (const ref of refs) tags[ref] = image.id;
-  return { images: { ...catalog.images, [image.id]: image }, tags };
+  const repoDigests = [...new Set([...catalog.images[image.id]?.repoDigests ?? [], ...image.repoDigests])];
+  return { images: { ...catalog.images, [image.id]: { ...image, repoDigests } }, tags };
 }
 
 export interface Removal {

@@ -12,6 +12,7 @@ import {
 const image = (n: string): ImageRecord => ({
   id: `sha256:${n.repeat(64)}`,
   manifest: `sha256:${"f".repeat(63)}${n}`,
+  repoDigests: [`docker.io/library/alpine@sha256:${"e".repeat(63)}${n}`],
   blobs: [],
   layers: [],
   layerSizes: [],
@@ -27,6 +28,12 @@ Deno.test("catalog: images by name, ID, prefix and digest", () => {
   equal(findImage(catalog, "aaaa")?.id, a.id);
   equal(findImage(catalog, `sha256:${"b".repeat(64)}`)?.id, b.id);
   equal(findImage(catalog, `alpine@${a.manifest}`)?.id, a.id);
+  equal(
+    findImage(catalog, `alpine@sha256:${"e".repeat(63)}a`)?.id,
+    a.id,
+    "by the index digest it was pulled by",
+  );
+  equal(findImage(catalog, `other@sha256:${"e".repeat(63)}a`), null);
   equal(findImage(catalog, "alpine:3"), null);
 });
 

@@ -54,6 +54,7 @@ export async function importTarball(
     staging.commit({
       id,
       manifest: manifest.digest,
+      repoDigests: [],
       blobs: [manifest.digest, id, blob.digest],
       layers: [diffId],
       layerSizes: [size],

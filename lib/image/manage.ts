@@ -5,7 +5,15 @@
  */
 import type { StatePaths } from "../state/paths.ts";
 import { listRecords, withLock } from "../state/store.ts";
-import { type Catalog, deleteImages, pruneCandidates, removeImage, tag } from "./catalog.ts";
+import {
+  type Catalog,
+  deleteImages,
+  layerSize,
+  pruneCandidates,
+  referenced,
+  removeImage,
+  tag,
+} from "./catalog.ts";
 import { collectGarbage, readCatalog, withImageLock, writeCatalog } from "./store.ts";
 
 /** The containers using each image, by image ID. */
@@ -48,7 +56,10 @@ export function pruneImages(paths: StatePaths, all: boolean): { lines: string[];
   return update(paths, (catalog, users) => {
     const ids = pruneCandidates(catalog, new Set(users.keys()), all);
     const removal = deleteImages(catalog, ids);
-    const reclaimed = ids.reduce((sum, id) => sum + catalog.images[id].size, 0);
+    // What the disk gets back: the layers no image needs any more (a layer shared with a kept image stays).
+    const kept = referenced(removal.catalog).layers;
+    const reclaimed = [...referenced(catalog).layers].filter((l) => !kept.has(l))
+      .reduce((sum, l) => sum + (layerSize(catalog, l) ?? 0), 0);
     return [removal.catalog, { lines: removal.lines, reclaimed }];
   });
 }

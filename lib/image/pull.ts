@@ -3,7 +3,7 @@ import type { StatePaths } from "../state/paths.ts";
 import { savedCredentials } from "./auth.ts";
 import { hostPlatform, type Index, INDEX_TYPES } from "./oci.ts";
 import { pickManifest } from "./platform.ts";
-import { canonical, familiar, parseReference } from "./reference.ts";
+import { canonical, familiar, parseReference, repository } from "./reference.ts";
 import { RegistryClient } from "./registry.ts";
 import { Staging } from "./staging.ts";
 import { type Progress, unpackImage } from "./unpack.ts";
@@ -36,7 +36,9 @@ export async function pullImage(
   try {
     const source = { open: (desc: { digest: string }) => client.blob(ref, desc.digest) };
     const refs = ref.tag !== undefined ? [canonical(ref)] : [];
-    const id = await unpackImage(staging, fetched.bytes, source, refs, options.progress);
+    const id = await unpackImage(staging, fetched.bytes, source, refs, options.progress, [
+      `${repository(ref)}@${digest}`,
+    ]);
     return { id, digest };
   } finally {
     staging.dispose();

@@ -23,6 +23,7 @@ export async function unpackImage(
   source: BlobSource,
   refs: readonly string[],
   progress: Progress = () => {},
+  repoDigests: readonly string[] = [],
 ): Promise<string> {
   const manifest: Manifest = JSON.parse(new TextDecoder().decode(manifestBytes));
   if (!manifest.config || !Array.isArray(manifest.layers)) {
@@ -87,6 +88,7 @@ export async function unpackImage(
   staging.commit({
     id,
     manifest: manifestBlob.digest,
+    repoDigests: [...repoDigests],
     blobs: [manifestBlob.digest, id, ...manifest.layers.map((l) => l.digest)],
     layers: diffIds,
     layerSizes: sizes,
