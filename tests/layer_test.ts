@@ -44,6 +44,8 @@ Deno.test("layer: whiteouts, opaque directories, links, devices, owners and mode
       { name: "dev/loop9", type: "block-device", devmajor: 7, devminor: 9, mode: 0o660 },
       { name: "run/fifo", type: "fifo", mode: 0o600 },
       { name: "tmp/", type: "directory", mode: 0o1777 },
+      { name: "etc/twice", body: "first" },
+      { name: "etc/twice", body: "second", mode: 0o600 },
     ]);
     const out = `${dir}/out`;
     await Deno.mkdir(out);
@@ -63,6 +65,8 @@ Deno.test("layer: whiteouts, opaque directories, links, devices, owners and mode
     ok((await Deno.lstat(`${out}/dev/loop9`)).isBlockDevice);
     ok((await Deno.lstat(`${out}/run/fifo`)).isFifo);
     equal((await Deno.stat(`${out}/tmp`)).mode! & 0o7777, 0o1777);
+    equal(await Deno.readTextFile(`${out}/etc/twice`), "second", "a later entry replaces an earlier one");
+    equal((await Deno.stat(`${out}/etc/twice`)).mode! & 0o777, 0o600);
   }));
 
 Deno.test("layer: entries escaping the layer directory are refused", async (t) => {

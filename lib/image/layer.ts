@@ -177,15 +177,20 @@ class LayerWriter {
     const path = `${this.root}/${plan.path}`;
     const isFile = header.type === "file" || header.type === "contiguous-file" || header.type === undefined;
     if (!isFile) return this.#attributes(path, header);
+    const attrs = {
+      uid: header.uid ?? 0,
+      gid: header.gid ?? 0,
+      mode: (header.mode ?? 0o644) & 0o7777,
+      mtime: header.mtime,
+    };
     const write = (async () => {
       try {
-        await writeNewFile(path, content, 0o600);
+        await writeNewFile(path, content, attrs);
       } catch (e) {
         if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
         Deno.removeSync(path, { recursive: true });
-        await writeNewFile(path, content, 0o600);
+        await writeNewFile(path, content, attrs);
       }
-      this.#attributes(path, header);
     })();
     const tracked = write.catch((e) => void (this.#failure ??= e)).finally(() => {
       this.#inFlight.delete(tracked);
