@@ -113,6 +113,12 @@ Deno.test("images: tag, rmi of one name, prune, unknown images", () =>
     const unknown = await husk(root, ["run", "--rm", "nope:1", "true"]);
     equal(unknown.code, 125);
     match(unknown.stderr, /Unable to find image .nope:1. locally/);
+    const word = await husk(root, ["run", "--rm", "alpine", "sh"]);
+    equal(word.code, 127, "a plain word is a command of rootfs/default, as before images");
+    match(
+      word.stderr,
+      /exec: "alpine": executable file not found in \$PATH \(nor is "alpine" an image in the store: 'husk pull alpine' fetches it\)/,
+    );
     const missing = await husk(root, ["rmi", "nope"]);
     match(missing.stderr, /Error response from daemon: No such image: nope:latest/);
     equal((await husk(root, ["image", "prune"])).stdout, "Total reclaimed space: 0B\n");

@@ -1,6 +1,6 @@
 /** `husk run`: start a container in the foreground, attached to this terminal, and exit with its code. */
 import { defaultRunOptions, type RunOptions } from "../config/options.ts";
-import { ExitCode, InvalidInputError } from "../errors.ts";
+import { ExitCode, HuskError, InvalidInputError } from "../errors.ts";
 import { formatBytes, parseBytes } from "../config/resources.ts";
 import { RESOURCE_FLAGS, resourceFlags } from "./resources.ts";
 import { collectStaleCgroups } from "../runtime/status.ts";
@@ -174,6 +174,38 @@ export function runOptions(
   };
 }
 
+/**
+ * startContainer, with a hint when a command of the default root filesystem is not found and its name could
+ * be an image's (`husk run alpine sh` before `husk pull alpine`).
+ */
+async function startWithHint(paths: StatePaths, options: RunOptions): Promise<Container> {
+  try {
+    return await startContainer(paths, options);
+  } catch (e) {
+    const word = options.command[0];
+    if (
+      e instanceof HuskError && e.exitCode === ExitCode.NotFound && options.image === undefined &&
+      options.rootfs === undefined && word !== undefined && isReference(word)
+    ) {
+      throw new HuskError(
+        `${e.message} (nor is "${word}" an image in the store: 'husk pull ${word}' fetches it)`,
+        e.exitCode,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+function isReference(word: string): boolean {
+  try {
+    parseReference(word);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function runCommand(paths: StatePaths, options: RunOptions, planOnly: boolean): Promise<number> {
   if (planOnly) {
     console.log(formatPlan(dryRun(paths, options)));
@@ -187,7 +219,7 @@ export async function runCommand(paths: StatePaths, options: RunOptions, planOnl
     await (await import("./pull.ts")).pullWithReport(paths, options.image, { insecure, quiet: false });
   }
   if (options.detach) {
-    const container = await startContainer(paths, options);
+    const container = await startWithHint(paths, options);
     console.log(container.id);
     return 0;
   }
@@ -197,7 +229,7 @@ export async function runCommand(paths: StatePaths, options: RunOptions, planOnl
   const stopForwarding = forwardSignals((signal) => container ? container.kill(signal) : early.push(signal));
   try {
     const consoleSize = options.tty && Deno.stdout.isTerminal() ? Deno.consoleSize() : undefined;
-    container = await startContainer(paths, { ...options, consoleSize });
+    container = await startWithHint(paths, { ...options, consoleSize });
     early.forEach((signal) => container!.kill(signal));
     const terminal = container.process.console === null
       ? null
