@@ -3,7 +3,7 @@
  * port), and OCI layouts built on the spot (layers tarred with GNU tar) that skopeo pushes into it.
  */
 import { ok } from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { sha256 } from "../lib/image/digest.ts";
 import { gzipSync, zstdCompressSync } from "node:zlib";
 
 export interface Registry {
@@ -82,8 +82,6 @@ export async function startRegistry(dir: string, login?: Login): Promise<Registr
   };
 }
 
-const sha = (data: Uint8Array) => `sha256:${createHash("sha256").update(data).digest("hex")}`;
-
 /** An OCI layout under construction. */
 export class Layout {
   constructor(readonly dir: string) {
@@ -93,7 +91,7 @@ export class Layout {
 
   blob(data: Uint8Array | string): { digest: string; size: number } {
     const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-    const digest = sha(bytes);
+    const digest = sha256(bytes);
     Deno.writeFileSync(`${this.dir}/blobs/sha256/${digest.slice(7)}`, bytes);
     return { digest, size: bytes.length };
   }
@@ -113,7 +111,7 @@ export class Layout {
     const mediaType = `application/vnd.oci.image.layer.v1.tar${
       compression === "none" ? "" : `+${compression}`
     }`;
-    return { desc: { mediaType, ...this.blob(new Uint8Array(data)) }, diffId: sha(plain.stdout) };
+    return { desc: { mediaType, ...this.blob(new Uint8Array(data)) }, diffId: sha256(plain.stdout) };
   }
 
   /** A manifest for `architecture` with these layers and run config; returns its descriptor. */

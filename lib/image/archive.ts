@@ -16,7 +16,7 @@ import { hostPlatform, type Index, INDEX_TYPES, type Manifest, MediaType } from 
 import { pickManifest } from "./platform.ts";
 import { canonical, familiar, parseReference } from "./reference.ts";
 import { Staging } from "./staging.ts";
-import { blobPath, readCatalog } from "./store.ts";
+import { blobPath, exists, readCatalog } from "./store.ts";
 import { findImage, noSuchImage } from "./catalog.ts";
 import { unpackImage } from "./unpack.ts";
 
@@ -32,21 +32,14 @@ async function unpackArchive(stream: ReadableStream<Uint8Array>, dir: string): P
     if (path !== null && entry.header.type === "file") {
       Deno.mkdirSync(`${dir}/${path.slice(0, path.lastIndexOf("/") + 1)}`, { recursive: true });
       using file = Deno.openSync(`${dir}/${path}`, { write: true, createNew: true });
-      for await (const chunk of entry) file.writeSync(chunk as Uint8Array);
+      for await (const chunk of entry) {
+        for (let n = 0; n < chunk.length;) n += file.writeSync((chunk as Uint8Array).subarray(n));
+      }
     } else {
       entry.resume();
     }
   }
 }
-
-const exists = (path: string) => {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 function hashFile(path: string): { digest: string; size: number } {
   const hasher = new Hasher();

@@ -4,17 +4,18 @@
  */
 import type { StatePaths } from "../state/paths.ts";
 import { canonical, parseReference } from "./reference.ts";
-import { extractLayer } from "./layer.ts";
+import { compressionOf, extractLayer } from "./layer.ts";
 import { hostPlatform, type ImageConfig, MediaType, type RunConfig } from "./oci.ts";
 import { Staging } from "./staging.ts";
 
 /** The layer media type for a blob's first bytes. */
 export function layerMediaType(magic: Uint8Array): string {
-  if (magic[0] === 0x1f && magic[1] === 0x8b) return MediaType.ociLayerGzip;
-  if (magic[0] === 0x28 && magic[1] === 0xb5 && magic[2] === 0x2f && magic[3] === 0xfd) {
-    return MediaType.ociLayerZstd;
-  }
-  return MediaType.ociLayer;
+  const compression = compressionOf(magic);
+  return compression === "gzip"
+    ? MediaType.ociLayerGzip
+    : compression === "zstd"
+    ? MediaType.ociLayerZstd
+    : MediaType.ociLayer;
 }
 
 /** Imports a tarball (plain, gzip or zstd) as an image; returns its ID. */

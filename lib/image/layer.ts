@@ -22,15 +22,18 @@ function makedev(major: number, minor: number): bigint {
   return ((ma & 0xfffff000n) << 32n) | ((ma & 0xfffn) << 8n) | ((mi & 0xffffff00n) << 12n) | (mi & 0xffn);
 }
 
-export const OPAQUE_XATTR = "trusted.overlay.opaque";
+const OPAQUE_XATTR = "trusted.overlay.opaque";
 
-/** The decompressor for a stream starting with `magic`: gzip, zstd or none (by content, not media type). */
-function decompressor(magic: Uint8Array): Transform | null {
-  if (magic[0] === 0x1f && magic[1] === 0x8b) return createGunzip();
-  if (magic[0] === 0x28 && magic[1] === 0xb5 && magic[2] === 0x2f && magic[3] === 0xfd) {
-    return createZstdDecompress();
-  }
+/** A layer's compression, from its first bytes (by content, not by media type). */
+export function compressionOf(magic: Uint8Array): "gzip" | "zstd" | null {
+  if (magic[0] === 0x1f && magic[1] === 0x8b) return "gzip";
+  if (magic[0] === 0x28 && magic[1] === 0xb5 && magic[2] === 0x2f && magic[3] === 0xfd) return "zstd";
   return null;
+}
+
+function decompressor(magic: Uint8Array): Transform | null {
+  const compression = compressionOf(magic);
+  return compression === "gzip" ? createGunzip() : compression === "zstd" ? createZstdDecompress() : null;
 }
 
 export interface Extracted {

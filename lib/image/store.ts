@@ -15,7 +15,7 @@ import { HuskError } from "../errors.ts";
 import { type Catalog, displayName, emptyCatalog, findImage, referenced } from "./catalog.ts";
 import type { ImageConfig, RunConfig } from "./oci.ts";
 
-export const imagesDir = (p: StatePaths) => `${p.root}/images`;
+const imagesDir = (p: StatePaths) => `${p.root}/images`;
 export const blobsDir = (p: StatePaths) => `${imagesDir(p)}/blobs/sha256`;
 export const layersDir = (p: StatePaths) => `${imagesDir(p)}/layers`;
 export const tmpDir = (p: StatePaths) => `${imagesDir(p)}/tmp`;
@@ -89,7 +89,7 @@ function list(dir: string): string[] {
 }
 
 /** A stored blob as JSON. */
-export function readJsonBlob<T>(paths: StatePaths, digest: string): T {
+function readJsonBlob<T>(paths: StatePaths, digest: string): T {
   return JSON.parse(Deno.readTextFileSync(blobPath(paths, digest)));
 }
 
