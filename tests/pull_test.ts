@@ -157,3 +157,22 @@ Deno.test("login: a registry that asks for a password (Basic); credentials are k
       await registry.stop();
     }
   }));
+
+Deno.test("pull: concurrent pulls of one image store it once", () =>
+  withRoot(async (root) => {
+    const registry = await startRegistry(root);
+    try {
+      const { layout, amd64 } = await buildImage(root);
+      layout.tag("v1", amd64);
+      await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/test/twice:v1`);
+      const name = `${registry.address}/test/twice:v1`;
+      const pulls = await Promise.all([1, 2, 3].map(() => husk(root, ["pull", "-q", "--insecure", name])));
+      for (const p of pulls) equal(p.stdout, `${name}\n`, p.stderr);
+      equal((await husk(root, ["images", "-q"])).stdout.split("\n").filter(Boolean).length, 1);
+      equal([...Deno.readDirSync(`${root}/images/layers`)].length, 3, "each layer once");
+      deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], []);
+      equal((await husk(root, ["rmi", name])).code, 0);
+    } finally {
+      await registry.stop();
+    }
+  }));
