@@ -11,6 +11,13 @@ export interface CommandModule {
   main(paths: StatePaths, values: FlagValues, rest: string[]): Promise<number>;
 }
 
+/** A command made of subcommands (`husk network create|ls|inspect|rm`). */
+export interface CommandGroup {
+  usage: string;
+  summary: string;
+  subcommands: Record<string, CommandModule>;
+}
+
 /** Docker's answer to arguments given to a command that takes none. */
 export function refuseArguments(command: string, rest: readonly string[]): void {
   if (rest.length > 0) throw new InvalidInputError(`"husk ${command}" accepts no arguments`);

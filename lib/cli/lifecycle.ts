@@ -11,14 +11,14 @@ import {
   signalContainer,
   stopContainer,
 } from "../runtime/lifecycle.ts";
-import { releaseCgroup } from "../runtime/cgroups.ts";
 import {
-  collectStaleCgroups,
+  collectStale,
   currentRecords,
   finishContainer,
   readExitRecord,
   waitForExit,
 } from "../runtime/status.ts";
+import { releaseResources } from "../runtime/container.ts";
 import { SIGNALS } from "../spawn/linux.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import { readRecord, withLockAsync } from "../state/store.ts";
@@ -85,7 +85,7 @@ export const rm: CommandModule = {
       await removeContainer(paths, findContainer(paths, ref), values.force === true);
       console.log(ref);
     }, report);
-    await collectStaleCgroups(paths);
+    await collectStale(paths);
     return code;
   },
 };
@@ -135,7 +135,7 @@ export const prune: CommandModule = {
     refuseArguments("prune", rest);
     const stopped = currentRecords(paths).filter((r) => r.state.status !== "running");
     for (const record of stopped) await removeContainer(paths, record, false);
-    await collectStaleCgroups(paths);
+    await collectStale(paths);
     if (stopped.length > 0) {
       console.log(["Deleted Containers:", ...stopped.map((r) => r.config.id)].join("\n"));
     }
@@ -163,7 +163,7 @@ export const cleanup: CommandModule = {
       // Under the lock: a restart creates the next run's cgroup, of the same name, under it too.
       record = await withLockAsync(paths, async () => {
         if (!current()) return null;
-        const { oomKilled } = await releaseCgroup(paths, id);
+        const { oomKilled } = await releaseResources(paths, id);
         finishContainer(paths, id, { ...exit, oomKilled });
         return readRecord(paths, id);
       });

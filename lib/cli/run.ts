@@ -3,7 +3,7 @@ import { defaultRunOptions, type RunOptions } from "../config/options.ts";
 import { ExitCode, InvalidInputError } from "../errors.ts";
 import { formatBytes, parseBytes } from "../config/resources.ts";
 import { RESOURCE_FLAGS, resourceFlags } from "./resources.ts";
-import { collectStaleCgroups } from "../runtime/status.ts";
+import { collectStale } from "../runtime/status.ts";
 import { attachConsole } from "../terminal/console.ts";
 import { type Container, dryRun, startContainer } from "../runtime/container.ts";
 import { formatPlan } from "../spawn/format.ts";
@@ -51,6 +51,29 @@ const FLAGS: readonly Flag[] = [
   { name: "uidmap", value: "C:H:N", multiple: true, help: "map container uids C.. to host uids H.. (N ids)" },
   { name: "gidmap", value: "C:H:N", multiple: true, help: "map container gids (default: as --uidmap)" },
   { name: "init", help: "run an init (tini) as PID 1: it forwards signals and reaps zombies" },
+  {
+    name: "network",
+    value: "NET",
+    help: "bridge (default), none, host, container:NAME, or a network from `husk network create`",
+  },
+  {
+    name: "publish",
+    short: "p",
+    value: "[IP:][HOST:]CTR[/PROTO]",
+    multiple: true,
+    help: "publish a container port on the host (8080:80, 127.0.0.1:53:53/udp, 8000-8001:80-81)",
+  },
+  { name: "publish-all", short: "P", help: "publish every exposed port on a free host port" },
+  { name: "expose", value: "PORT[/PROTO]", multiple: true, help: "expose a port (published by -P)" },
+  { name: "dns", value: "IP", multiple: true, help: "a name server for the container" },
+  { name: "dns-search", value: "DOMAIN", multiple: true, help: "a DNS search domain" },
+  { name: "dns-option", value: "OPT", multiple: true, help: "a resolver option (resolv.conf's options)" },
+  {
+    name: "add-host",
+    value: "NAME:IP",
+    multiple: true,
+    help: "add a line to /etc/hosts (IP may be host-gateway)",
+  },
   ...RESOURCE_FLAGS,
   {
     name: "log-opt",
@@ -128,6 +151,14 @@ export function runOptions(v: FlagValues, command: string[]): RunOptions {
     userns: text("userns"),
     uidmap: list("uidmap"),
     gidmap: list("gidmap"),
+    network: text("network"),
+    publish: list("publish"),
+    publishAll: v["publish-all"] === true,
+    expose: list("expose"),
+    dns: list("dns"),
+    dnsSearch: list("dns-search"),
+    dnsOption: list("dns-option"),
+    addHost: list("add-host"),
     command,
   };
 }
@@ -137,7 +168,7 @@ export async function runCommand(paths: StatePaths, options: RunOptions, planOnl
     console.log(formatPlan(dryRun(paths, options)));
     return 0;
   }
-  await collectStaleCgroups(paths);
+  await collectStale(paths);
   if (options.detach) {
     const container = await startContainer(paths, options);
     console.log(container.id);

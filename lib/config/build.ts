@@ -1,6 +1,7 @@
 /** RunOptions -> ContainerConfig: pure; whatever it must read from the host comes in through `BuildContext`. */
 import { InvalidInputError } from "../errors.ts";
 import { DEFAULT_NAMESPACES, defaultDevices, defaultMounts } from "./defaults.ts";
+import { buildNetwork } from "./network.ts";
 import { buildEnv, parseEnvEntry, parseEnvFile } from "./env.ts";
 import type { RunOptions } from "./options.ts";
 import { type HostFacts, parseResources } from "./resources.ts";
@@ -31,6 +32,8 @@ export interface BuildContext {
   hostCapabilities: readonly string[];
   /** The texts of /etc/subuid and /etc/subgid ("" when absent). */
   subordinateIds(): { subuid: string; subgid: string };
+  /** The full ID of an existing container named by --network container:REF. */
+  resolveContainer(ref: string): string;
   now: Date;
 }
 
@@ -73,6 +76,11 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
   const ids = usernsWanted ? ctx.subordinateIds() : { subuid: "", subgid: "" };
   const userns = buildUserns(options, ids.subuid, ids.subgid);
   const args = init ? [INIT_PATH, "--", ...command] : command;
+  const network = buildNetwork(options, ctx.resolveContainer);
+  // Host and container modes use a namespace that exists already: the host's, or joined at start.
+  const namespaces = DEFAULT_NAMESPACES.filter((ns) =>
+    ns !== "network" || ["bridge", "none"].includes(network.mode)
+  );
   return {
     id: ctx.id,
     name: ctx.name,
@@ -90,7 +98,7 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
         : undefined,
       stdin: options.interactive,
     },
-    namespaces: userns ? [...DEFAULT_NAMESPACES, "user"] : [...DEFAULT_NAMESPACES],
+    namespaces: userns ? [...namespaces, "user"] : namespaces,
     // Sorted together, so that a user's /etc volume lies under the generated /etc/hosts, as with Docker.
     mounts: [
       ...defaultMounts(security.privileged),
@@ -104,6 +112,7 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
     resources: parseResources(options.resources, ctx.host),
     security,
     userns,
+    network,
   };
 }
 
@@ -128,9 +137,9 @@ export function parseRestartPolicy(text: string | undefined): RestartPolicy {
   );
 }
 
-/** /etc/hostname and /etc/hosts, written by the runtime, bind-mounted unless the user mounts their own. */
+/** /etc/hostname, /etc/hosts and /etc/resolv.conf, written by the runtime, bind-mounted unless the user mounts their own. */
 function etcMounts(etcDir: string, userMounts: readonly Mount[]): Mount[] {
-  return ["hostname", "hosts"]
+  return ["hostname", "hosts", "resolv.conf"]
     .filter((f) => !userMounts.some((m) => m.destination === `/etc/${f}`))
     .map((f) => ({
       destination: `/etc/${f}`,
@@ -152,18 +161,4 @@ function rejectDuplicateDestinations(mounts: readonly Mount[]): void {
 function sortByDepth(mounts: Mount[]): Mount[] {
   const depth = (m: Mount) => m.destination.split("/").filter(Boolean).length;
   return mounts.toSorted((a, b) => depth(a) - depth(b));
-}
-
-/** The contents of the container's /etc/hosts. */
-export function hostsFile(hostname: string): string {
-  return [
-    "127.0.0.1\tlocalhost",
-    "::1\tlocalhost ip6-localhost ip6-loopback",
-    "fe00::0\tip6-localnet",
-    "ff00::0\tip6-mcastprefix",
-    "ff02::1\tip6-allnodes",
-    "ff02::2\tip6-allrouters",
-    `127.0.1.1\t${hostname}`,
-    "",
-  ].join("\n");
 }
