@@ -1,5 +1,5 @@
 /** husk's networks: the default one ("bridge") and user-defined ones (network create, ls, inspect, rm). */
-import { InvalidInputError, StateError } from "../errors.ts";
+import { InvalidInputError, NetworkError, StateError } from "../errors.ts";
 import { DEFAULT_ROOT, rootTag, type StatePaths } from "../state/paths.ts";
 import { formatSubnet, overlaps, parseSubnet } from "./address.ts";
 import { checkGateway, defaultGateway, removeBridge } from "./bridge.ts";
@@ -53,7 +53,7 @@ export function findNetwork(paths: StatePaths, name: string): NetworkRecord {
   if (byName) return byName;
   const byId = listNetworks(paths).filter((n) => name.length >= 3 && n.id.startsWith(name));
   if (byId.length === 1) return byId[0];
-  throw new StateError(
+  throw new NetworkError(
     `network ${name} not found: see "husk network ls", or create it with "husk network create"`,
   );
 }

@@ -6,7 +6,7 @@ import { kill as killPid, waitPid, type WaitStatus } from "../../ffi/process.ts"
 import { buildConfig } from "../config/build.ts";
 import type { RunOptions } from "../config/options.ts";
 import type { ContainerConfig } from "../config/types.ts";
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError, StateError } from "../errors.ts";
 import { type HostFacts, readHostFacts } from "../config/resources.ts";
 import { capabilitiesOfMask } from "../security/capabilities.ts";
 import { createContainerCgroup, releaseCgroup } from "./cgroups.ts";
@@ -143,7 +143,15 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
       }
     },
     subordinateIds: () => ({ subuid: readIfPresent("/etc/subuid"), subgid: readIfPresent("/etc/subgid") }),
-    resolveContainer: (ref) => lookup(listRecords(paths).map((r) => r.config), ref).id,
+    resolveContainer: (ref) => {
+      try {
+        return lookup(listRecords(paths).map((r) => r.config), ref).id;
+      } catch (e) {
+        // For `run`, an unknown container is bad input (exit 125), as with Docker.
+        if (e instanceof StateError) throw new InvalidInputError(e.message);
+        throw e;
+      }
+    },
     readSeccompProfile: (f) => {
       try {
         return Deno.readTextFileSync(f);
