@@ -129,24 +129,35 @@ export function resultsTable(results: readonly BenchResult[]): string {
   );
 }
 
-/** A target: `subject` median divided by `baseline` median must be at most `limit`. */
+/**
+ * A target: `subject` median divided by `baseline` median ("ratio"), or `subject` median minus `baseline`
+ * median in ms ("extra"), must be at most `limit`.
+ */
 export interface Target {
   label: string;
   subject: string;
   baseline: string;
+  measure: "ratio" | "extra";
   limit: number;
 }
 
 export interface TargetOutcome extends Target {
-  /** subject median / baseline median, or null when either was not measured. */
-  ratio: number | null;
+  /** The ratio or the extra milliseconds, or null when either side was not measured. */
+  value: number | null;
   /** true / false, or null when it could not be decided. */
   met: boolean | null;
 }
 
 export const TARGETS: readonly Target[] = [
-  { label: "CLI vs runc", subject: "husk CLI", baseline: "runc", limit: 1 },
-  { label: "library vs unshare", subject: "husk library", baseline: "unshare", limit: 1.5 },
+  { label: "CLI vs runc", subject: "husk CLI", baseline: "runc", measure: "ratio", limit: 1 },
+  { label: "library vs unshare", subject: "husk library", baseline: "unshare", measure: "ratio", limit: 1.5 },
+  {
+    label: "bridge networking",
+    subject: "husk CLI, bridge",
+    baseline: "husk CLI, network none",
+    measure: "extra",
+    limit: 10,
+  },
 ];
 
 export function evaluateTargets(results: readonly BenchResult[], targets = TARGETS): TargetOutcome[] {
@@ -154,21 +165,31 @@ export function evaluateTargets(results: readonly BenchResult[], targets = TARGE
   return targets.map((t) => {
     const s = byName.get(t.subject);
     const b = byName.get(t.baseline);
-    const ratio = s && b && b.median > 0 ? s.median / b.median : null;
-    return { ...t, ratio, met: ratio === null ? null : ratio <= t.limit };
+    const value = !s || !b
+      ? null
+      : t.measure === "extra"
+      ? s.median - b.median
+      : b.median > 0
+      ? s.median / b.median
+      : null;
+    return { ...t, value, met: value === null ? null : value <= t.limit };
   });
 }
 
-/** One line per target: "CLI vs runc: 1.23x (target <= 1x: not met)". */
+/** One line per target: "CLI vs runc: 1.23x (... target <= 1x: NOT met)", "bridge: +4.20 ms (...)". */
 export function formatTargets(outcomes: readonly TargetOutcome[], results: readonly BenchResult[]): string {
   const byName = new Map(results.map((r) => [r.name, r]));
   return outcomes.map((o) => {
-    const ratio = formatRatio(byName.get(o.subject)?.median, byName.get(o.baseline)?.median);
     const verdict = o.met === null
       ? `not measured (${[o.subject, o.baseline].filter((n) => !byName.has(n)).join(", ")} missing)`
       : o.met
       ? "met"
       : "NOT met";
+    if (o.measure === "extra") {
+      const extra = o.value === null ? "n/a" : `${o.value >= 0 ? "+" : ""}${formatMs(o.value)} ms`;
+      return `${o.label}: ${extra} (${o.subject} median - ${o.baseline} median; target <= ${o.limit} ms: ${verdict})`;
+    }
+    const ratio = formatRatio(byName.get(o.subject)?.median, byName.get(o.baseline)?.median);
     return `${o.label}: ${ratio} (${o.subject} median / ${o.baseline} median; target <= ${o.limit}x: ${verdict})`;
   }).join("\n") + "\n";
 }

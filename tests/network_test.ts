@@ -94,7 +94,7 @@ Deno.test("container to container over the bridge: ping and TCP", () =>
 
 Deno.test("-p: served by busybox httpd, fetched from the host side via 127.0.0.1 and the bridge; rm removes it", () =>
   withRoot(async (root) => {
-    const web = await detached(root, [
+    await detached(root, [
       "--name",
       "web",
       "-p",

@@ -7,7 +7,10 @@ import type { RunOptions } from "./options.ts";
 import type { NetworkConfig } from "./types.ts";
 
 export function buildNetwork(options: RunOptions, resolveContainer: (ref: string) => string): NetworkConfig {
-  const spec = options.network ?? DEFAULT_NETWORK;
+  // Docker's "default" is the default network.
+  const spec = options.network === undefined || options.network === "default"
+    ? DEFAULT_NETWORK
+    : options.network;
   const exposedPorts = options.expose.map((e) => {
     parseExposed(e);
     return e.includes("/") ? e : `${e}/tcp`;

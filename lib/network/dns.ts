@@ -31,9 +31,12 @@ function parseResolv(text: string): Resolv {
   return parsed;
 }
 
-/** A loopback resolver (127.0.0.53 of systemd-resolved, a local dnsmasq) is the host's, not the container's. */
-function isLoopback(server: string): boolean {
-  return server.startsWith("127.") || server === "::1";
+/**
+ * A server the container can use: not a loopback resolver (127.0.0.53 of systemd-resolved, a local dnsmasq),
+ * which is the host's own, and not an IPv6 one, as containers have IPv4 only.
+ */
+function isReachable(server: string): boolean {
+  return !server.startsWith("127.") && !server.includes(":");
 }
 
 /**
@@ -42,9 +45,9 @@ function isLoopback(server: string): boolean {
  */
 export function resolvConf(host: string, upstream: string | null, dns: DnsOptions): string {
   const ours = parseResolv(host);
-  const reachable = ours.servers.filter((s) => !isLoopback(s));
+  const reachable = ours.servers.filter(isReachable);
   const fromUpstream = reachable.length === 0 && upstream !== null
-    ? parseResolv(upstream).servers.filter((s) => !isLoopback(s))
+    ? parseResolv(upstream).servers.filter(isReachable)
     : [];
   const servers = dns.servers.length > 0
     ? dns.servers

@@ -38,16 +38,18 @@ export function parsePublish(spec: string): PortMapping[] {
       `invalid port mapping "${spec}": [hostIP:][hostPort:]containerPort[/tcp|/udp], such as 8080:80`,
     );
   }
-  const [hostIp, hostPorts, containerPorts] = parts.length === 3
+  const [typedIp, hostPorts, containerPorts] = parts.length === 3
     ? parts
     : parts.length === 2
     ? ["", parts[0], parts[1]]
     : ["", "", parts[0]];
-  if (hostIp !== "" && parseAddress(hostIp) === null) {
+  if (typedIp !== "" && parseAddress(typedIp) === null) {
     throw new InvalidInputError(
-      `invalid host address "${hostIp}" in "${spec}": an IPv4 address such as 127.0.0.1`,
+      `invalid host address "${typedIp}" in "${spec}": an IPv4 address such as 127.0.0.1`,
     );
   }
+  // 0.0.0.0 is every address, which the rest of husk writes "".
+  const hostIp = typedIp === "0.0.0.0" ? "" : typedIp;
   const [cFirst, cLast] = portRange(containerPorts, spec);
   const count = cLast - cFirst + 1;
   let hFirst = 0;
