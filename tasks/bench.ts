@@ -3,15 +3,18 @@
  * in the same run on the same machine.
  *
  * Measured (medians, min, max):
- * 1. the husk CLI as a whole process: `deno run -A main.ts --root TMP run --rm --rootfs ROOTFS /bin/true`;
+ * 1. the husk CLI as a whole process: `deno run -A main.ts --root TMP run --rm --network none --rootfs ROOTFS
+ *    /bin/true` (loopback only, as the peers' containers);
  * 2. the library API: many containers from one Deno process (`run()` of ../mod.ts, timed per container);
+ *    then the CLI with bridge networking against --network none, both in a network namespace made for the run;
  * 3. util-linux `unshare -fpmuin --mount-proc -R ROOTFS /bin/true` (the floor for new namespaces);
  * 4. `runc run` of an OCI bundle made with `runc spec` (when runc is installed);
  * 5. crun and podman, when installed and working (otherwise skipped with the reason);
  * plus, for reference, `deno run` of an empty script (Deno's own start-up).
  *
  * Whole processes are timed with hyperfine (`-N`, `--warmup 3`, `--export-json`) when it is installed, else with a
- * loop of Deno.Command. Targets: CLI median <= runc median; library median <= 1.5x unshare median.
+ * loop of Deno.Command. Targets: CLI median <= runc median; library median <= 1.5x unshare median; bridge
+ * networking adds at most 10 ms to the CLI's median.
  * Results go to stdout (a table) and to bench-results/latest.json.
  *
  * Options: `--runs N` (whole-process runs, default 100), `--library-runs N` (default 3 x runs, so 300),
@@ -512,7 +515,7 @@ function makeTimer(hyperfine: string | null, tmp: string): Timer {
 async function libraryBench(huskRoot: string, rootfs: string, runs: number): Promise<BenchResult> {
   const { defaultRunOptions, run, statePaths } = await import("../mod.ts");
   const paths = statePaths(huskRoot);
-  const options = { ...defaultRunOptions(), command: ["/bin/true"], rm: true, rootfs };
+  const options = { ...defaultRunOptions(), command: ["/bin/true"], rm: true, rootfs, network: "none" };
   const times: number[] = [];
   for (let i = 0; i < WARMUP + runs; i++) {
     checkInterrupted();
@@ -525,7 +528,7 @@ async function libraryBench(huskRoot: string, rootfs: string, runs: number): Pro
   return summarize(
     "husk library",
     "in-process",
-    `run(statePaths(root), {command: ["/bin/true"], rm: true})`,
+    `run(statePaths(root), {command: ["/bin/true"], rm: true, network: "none"})`,
     times,
   );
 }
@@ -734,6 +737,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const unshare = which("unshare");
   const tmp = Deno.makeTempDirSync({ prefix: "husk-bench-" });
   const huskRoot = `${tmp}/husk-root`;
+  const sandbox = `husk-bench-${Deno.pid}`;
+  let sandboxMade = false;
   const timer = makeTimer(hyperfine, tmp);
   const results: BenchResult[] = [];
   const skipped: Skipped[] = [];
@@ -772,21 +777,44 @@ async function main(argv: readonly string[]): Promise<number> {
       "deno (empty script)",
       () => timer.process("deno (empty script)", [Deno.execPath(), "run", "-A", empty], options.runs),
     );
-    await attempt("husk CLI", () =>
-      timer.process("husk CLI", [
-        Deno.execPath(),
-        "run",
-        "-A",
-        `${PROJECT}/main.ts`,
-        "--root",
-        huskRoot,
-        "run",
-        "--rm",
-        "--rootfs",
-        rootfs,
-        "/bin/true",
-      ], options.runs));
+    // Like the peers' containers, with loopback only: bridge networking is measured on its own, below.
+    const huskRun = (...flags: string[]) => [
+      Deno.execPath(),
+      "run",
+      "-A",
+      `${PROJECT}/main.ts`,
+      "--root",
+      huskRoot,
+      "run",
+      "--rm",
+      "--rootfs",
+      rootfs,
+      ...flags,
+      "/bin/true",
+    ];
+    await attempt("husk CLI", () => timer.process("husk CLI", huskRun("--network", "none"), options.runs));
     await attempt("husk library", () => libraryBench(huskRoot, rootfs, options.libraryRuns));
+    // Bridge networking against --network none, both in a network namespace made for the benchmark, so that
+    // its bridge, veths and firewall rules never touch the machine's own network.
+    const nsenter = which("nsenter");
+    const made = nsenter && which("ip") ? await capture(["ip", "netns", "add", sandbox]) : null;
+    if (made && made.code === 0) {
+      sandboxMade = true;
+      await capture(["ip", "-n", sandbox, "link", "set", "lo", "up"]);
+      const inSandbox = (argv: string[]) => [nsenter!, `--net=/run/netns/${sandbox}`, ...argv];
+      const variants: [string, string[]][] = [
+        ["husk CLI, network none", ["--network", "none"]],
+        ["husk CLI, bridge", []],
+      ];
+      for (const [name, flags] of variants) {
+        await attempt(name, () => timer.process(name, inSandbox(huskRun(...flags)), options.runs));
+      }
+    } else {
+      record({
+        name: "husk CLI, bridge",
+        reason: made ? `ip netns add: ${firstLine(made.stderr)}` : "nsenter or ip is not installed",
+      });
+    }
     leftovers = leftoverContainers(huskRoot);
     if (unshare) {
       await attempt(
@@ -827,6 +855,8 @@ async function main(argv: readonly string[]): Promise<number> {
     code = 130;
   } finally {
     leftovers = [...new Set([...leftovers, ...leftoverContainers(huskRoot)])];
+    // Its bridge, veths and firewall rules go with it.
+    if (sandboxMade) await capture(["ip", "netns", "del", sandbox]);
     removeTmp(tmp);
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);

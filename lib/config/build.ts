@@ -77,6 +77,12 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
   const userns = buildUserns(options, ids.subuid, ids.subgid);
   const args = init ? [INIT_PATH, "--", ...command] : command;
   const network = buildNetwork(options, ctx.resolveContainer);
+  if (network.mode === "container" && userns) {
+    // Joining a namespace owned by another user namespace needs privileges the remapped child lacks.
+    throw new InvalidInputError(
+      "conflicting options: --network container:NAME and a user namespace (--userns=remap)",
+    );
+  }
   // Host and container modes use a namespace that exists already: the host's, or joined at start.
   const namespaces = DEFAULT_NAMESPACES.filter((ns) =>
     ns !== "network" || ["bridge", "none"].includes(network.mode)

@@ -147,3 +147,11 @@ Deno.test("buildNetwork: a --dns that is not an address and a bad --add-host are
   throwsInvalid(() => build({ dns: ["dns.google"] }), `--dns "dns.google"`);
   throwsInvalid(() => build({ addHost: ["db"] }), `--add-host "db"`);
 });
+
+Deno.test("buildConfig: --network container: with a user namespace is refused", () => {
+  throwsInvalid(
+    () => testConfig("/images/alpine", "/state/c", { network: "container:web", userns: "remap" }),
+    "conflicting options",
+    "--userns=remap",
+  );
+});

@@ -183,6 +183,9 @@ async function attachBridge(paths: StatePaths, config: ContainerConfig): Promise
 
 /** Undoes attachNetwork: the lease, the veth (if the kernel has not removed it yet), the port rules. */
 export async function releaseNetwork(paths: StatePaths, id: string): Promise<void> {
+  // Most often there is nothing to release (--network none or host): no lock for that. Only this
+  // container's own start adds its lease, and it is over.
+  if (leaseOf(paths, id) === null) return;
   const lease = await withNetworkLockAsync(paths, () => {
     const leases = readLeases(paths);
     const lease = leases[id];
