@@ -7,6 +7,8 @@ export interface CommandModule {
   usage: string;
   summary: string;
   flags: readonly Flag[];
+  /** Flags may follow positional arguments (all of Docker's commands but those that take a command line). */
+  interspersed?: boolean;
   /** Runs the command; resolves to the exit code. */
   main(paths: StatePaths, values: FlagValues, rest: string[]): Promise<number>;
 }

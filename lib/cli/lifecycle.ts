@@ -43,6 +43,7 @@ export function parseSignal(text: string): number {
 }
 
 export const stop: CommandModule = {
+  interspersed: true,
   usage: "husk stop [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Stop running containers: SIGTERM, then SIGKILL after the grace period.",
   flags: [{
@@ -64,6 +65,7 @@ export const stop: CommandModule = {
 };
 
 export const kill: CommandModule = {
+  interspersed: true,
   usage: "husk kill [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Send a signal to running containers (default SIGKILL).",
   flags: [{ name: "signal", short: "s", value: "SIGNAL", help: "signal to send (default KILL)" }],
@@ -77,6 +79,7 @@ export const kill: CommandModule = {
 };
 
 export const rm: CommandModule = {
+  interspersed: true,
   usage: "husk rm [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Remove containers.",
   flags: [{ name: "force", short: "f", help: "kill and remove running containers" }],
@@ -91,6 +94,7 @@ export const rm: CommandModule = {
 };
 
 export const wait: CommandModule = {
+  interspersed: true,
   usage: "husk wait CONTAINER [CONTAINER...]",
   summary: "Wait until containers stop, then print their exit codes.",
   flags: [],
@@ -102,6 +106,7 @@ export const wait: CommandModule = {
 };
 
 export const start: CommandModule = {
+  interspersed: true,
   usage: "husk start CONTAINER [CONTAINER...]",
   summary: "Start stopped containers (in the background).",
   flags: [],
@@ -114,6 +119,7 @@ export const start: CommandModule = {
 };
 
 export const restart: CommandModule = {
+  interspersed: true,
   usage: "husk restart [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Stop (if running) and start containers again.",
   flags: stop.flags,
@@ -128,6 +134,7 @@ export const restart: CommandModule = {
 };
 
 export const prune: CommandModule = {
+  interspersed: true,
   usage: "husk prune [OPTIONS]",
   summary: "Remove all stopped containers.",
   flags: [{ name: "force", short: "f", help: "do not ask (husk never asks: accepted for Docker's scripts)" }],

@@ -24,6 +24,7 @@ function mtuOption(options: readonly string[]): number | undefined {
 }
 
 const create: CommandModule = {
+  interspersed: true,
   usage: "husk network create [OPTIONS] NETWORK",
   summary: "Create a bridge network.",
   flags: [
@@ -56,6 +57,7 @@ const BUILTIN = [
 ];
 
 const ls: CommandModule = {
+  interspersed: true,
   usage: "husk network ls [OPTIONS]",
   summary: "List networks.",
   flags: [
@@ -112,6 +114,7 @@ function inspectNetwork(paths: StatePaths, ref: string) {
 }
 
 const inspect: CommandModule = {
+  interspersed: true,
   usage: "husk network inspect NETWORK [NETWORK...]",
   summary: "Show networks' details as JSON.",
   flags: [],
@@ -128,6 +131,7 @@ const inspect: CommandModule = {
 };
 
 const rm: CommandModule = {
+  interspersed: true,
   usage: "husk network rm NETWORK [NETWORK...]",
   summary: "Remove networks (their bridge and firewall rules); none may have running containers.",
   flags: [],

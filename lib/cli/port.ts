@@ -6,6 +6,7 @@ import type { CommandModule } from "./command.ts";
 import { findContainer } from "./containers.ts";
 
 export const port: CommandModule = {
+  interspersed: true,
   usage: "husk port CONTAINER [PRIVATE_PORT[/PROTO]]",
   summary: "List a container's port mappings, or the host ports of one of its ports.",
   flags: [],

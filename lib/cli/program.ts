@@ -111,7 +111,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       command = loaded;
     }
     const flags = [...command.flags, { name: "help", help: "show this help" }];
-    const parsed = parseFlags(args, flags, where);
+    const parsed = parseFlags(args, flags, where, command.interspersed === true);
     if (parsed.values.help) {
       console.log(usage(command.usage, command.summary, flags));
       return 0;

@@ -52,6 +52,7 @@ export function psJson(
 }
 
 export const ps: CommandModule = {
+  interspersed: true,
   usage: "husk ps [OPTIONS]",
   summary: "List containers (running ones; -a for all).",
   flags: [
@@ -206,6 +207,7 @@ export function inspectJson(record: ContainerRecord, lease: Lease | null = null)
 }
 
 export const inspect: CommandModule = {
+  interspersed: true,
   usage: "husk inspect CONTAINER [CONTAINER...]",
   summary: "Show containers' configuration and state as JSON.",
   flags: [],

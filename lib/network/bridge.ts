@@ -7,7 +7,7 @@ import { formatAddress, parseAddress, parseSubnet } from "./address.ts";
 import { networkRules, ownerTag } from "./firewall.ts";
 import { interfaces, routes, setSysctl } from "./host.ts";
 import { collidingRoute, describeRoute } from "./ipam.ts";
-import { applyRules, removeTagged, saveRules } from "./iptables.ts";
+import { applyRules, detectBackend, removeTagged, saveRules } from "./iptables.ts";
 import type { NetworkRecord } from "./store.ts";
 import { ipBatch } from "./tool.ts";
 
@@ -21,9 +21,12 @@ export function bridgeCommands(net: NetworkRecord): string[] {
   ];
 }
 
-/** Makes the bridge and the firewall rules of `net` unless the bridge exists. Call under the network lock. */
-export async function ensureBridge(net: NetworkRecord, rootTag: string): Promise<void> {
-  if (interfaces().includes(net.bridge)) return;
+/**
+ * Makes the bridge and the firewall rules of `net` unless the bridge exists; returns the record with the
+ * firewall backend its rules went to. Call under the network lock.
+ */
+export async function ensureBridge(net: NetworkRecord, rootTag: string): Promise<NetworkRecord> {
+  if (interfaces().includes(net.bridge)) return net;
   const clash = collidingRoute(parseSubnet(net.subnet), net.bridge, routes());
   if (clash) {
     throw new NetworkError(
@@ -34,25 +37,27 @@ export async function ensureBridge(net: NetworkRecord, rootTag: string): Promise
         (net.name === "bridge" ? " (for the default network: set HUSK_BRIDGE_SUBNET, then rm it)" : ""),
     );
   }
+  const firewall = await detectBackend();
   await ipBatch(bridgeCommands(net));
   try {
     // Forwarding for the containers' outbound traffic; route_localnet so that 127.0.0.1 reaches published ports.
     setSysctl("ipv4/ip_forward", "1");
     setSysctl(`ipv4/conf/${net.bridge}/route_localnet`, "1");
     const tag = ownerTag(rootTag, net.id);
-    const saved = await saveRules();
+    const saved = await saveRules(firewall);
     // A rule set of a bridge that went away without its rules (a reboot keeps neither; a crash may).
-    await removeTagged([tag], saved);
-    await applyRules(networkRules(net, tag));
+    await removeTagged(firewall, [tag], saved);
+    await applyRules(firewall, networkRules(net, tag));
   } catch (e) {
     await ipBatch([`link del ${net.bridge}`]).catch(() => {});
     throw e;
   }
+  return { ...net, firewall };
 }
 
 /** Removes the bridge of `net` (if it exists) and its firewall rules. */
 export async function removeBridge(net: NetworkRecord, rootTag: string): Promise<void> {
-  await removeTagged([ownerTag(rootTag, net.id)]);
+  await removeTagged(net.firewall ?? null, [ownerTag(rootTag, net.id)]);
   if (interfaces().includes(net.bridge)) await ipBatch([`link del ${net.bridge}`]);
 }
 

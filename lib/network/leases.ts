@@ -70,6 +70,7 @@ export function newLease(
     bridge: net.bridge,
     veth: vethName(request.container),
     mtu: net.mtu,
+    firewall: net.firewall ?? null,
     ports,
   };
 }

@@ -15,6 +15,7 @@ const NET: NetworkRecord = {
   bridge: "husk0",
   mtu: 1500,
   created: "2024-01-01T00:00:00Z",
+  firewall: "nft",
 };
 
 const OTHER_NET: NetworkRecord = {
@@ -45,6 +46,7 @@ function lease(container: string, network: NetworkRecord, address: string, ports
     bridge: network.bridge,
     veth: `veth${container.slice(0, 11)}`,
     mtu: network.mtu,
+    firewall: network.firewall ?? null,
     ports,
   };
 }
@@ -74,6 +76,7 @@ Deno.test("newLease: the first container gets the address after the gateway and 
     bridge: "husk0",
     veth: "vethc0ffee00000",
     mtu: 1500,
+    firewall: "nft",
     ports: [],
   });
 });

@@ -5,6 +5,7 @@
  */
 import { writeAtomic } from "../state/store.ts";
 import { networksDir, type StatePaths } from "../state/paths.ts";
+import type { Backend } from "./iptables.ts";
 import type { PortMapping } from "./ports.ts";
 
 export interface NetworkRecord {
@@ -19,6 +20,8 @@ export interface NetworkRecord {
   bridge: string;
   mtu: number;
   created: string;
+  /** The iptables backend its rules went to, chosen when its bridge was made. */
+  firewall?: Backend;
 }
 
 /** A running container's place on a network: its address, its veth and its published ports. */
@@ -32,6 +35,8 @@ export interface Lease {
   bridge: string;
   veth: string;
   mtu: number;
+  /** The network's iptables backend, where its published ports' rules go. */
+  firewall: Backend;
   /** With the host ports chosen for hostPort 0. */
   ports: PortMapping[];
 }

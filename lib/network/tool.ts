@@ -2,11 +2,7 @@
 import { NetworkError } from "../errors.ts";
 
 /** Where each tool comes from on Debian, for the error that says how to get it. */
-const PACKAGES: Record<string, string> = {
-  ip: "iproute2",
-  "iptables-restore": "iptables",
-  "iptables-save": "iptables",
-};
+const PACKAGES: Record<string, string> = { ip: "iproute2" };
 
 /** Runs `program args` with `input` on stdin; resolves to its stdout, or fails with its first error line. */
 export async function runTool(program: string, args: readonly string[], input?: string): Promise<string> {

@@ -15,7 +15,7 @@ import { applyRules, removeTagged } from "../network/iptables.ts";
 import { newLease, vethCommands } from "../network/leases.ts";
 import { DEFAULT_SUBNET, findNetwork } from "../network/networks.ts";
 import { DEFAULT_NETWORK } from "../network/names.ts";
-import { type Lease, readLeases, withNetworkLockAsync, writeLeases } from "../network/store.ts";
+import { type Lease, readLeases, withNetworkLockAsync, writeLeases, writeNetwork } from "../network/store.ts";
 import { ipBatch } from "../network/tool.ts";
 import type { InterfaceSetup } from "../spawn/network.ts";
 import { isSameProcess } from "../state/liveness.ts";
@@ -141,8 +141,9 @@ function joinContainer(paths: StatePaths, config: ContainerConfig): NetworkAttac
 async function attachBridge(paths: StatePaths, config: ContainerConfig): Promise<NetworkAttachment> {
   const tag = rootTag(paths);
   const lease = await withNetworkLockAsync(paths, async () => {
-    const net = findNetwork(paths, config.network.network ?? DEFAULT_NETWORK);
-    await ensureBridge(net, tag);
+    const found = findNetwork(paths, config.network.network ?? DEFAULT_NETWORK);
+    const net = await ensureBridge(found, tag);
+    if (net !== found) writeNetwork(paths, net);
     const leases = readLeases(paths);
     const start = 32768 + Math.floor(Math.random() * 28232);
     const lease = newLease(
@@ -175,7 +176,10 @@ async function attachBridge(paths: StatePaths, config: ContainerConfig): Promise
     prepare: async (pid) => {
       await ipBatch(vethCommands(lease, pid));
       if (lease.ports.length > 0) {
-        await applyRules(portRules(lease.bridge, lease.address, lease.ports, ownerTag(tag, config.id)));
+        await applyRules(
+          lease.firewall,
+          portRules(lease.bridge, lease.address, lease.ports, ownerTag(tag, config.id)),
+        );
       }
     },
   };
@@ -200,7 +204,7 @@ export async function releaseNetwork(paths: StatePaths, id: string): Promise<voi
     // Its namespace's end goes with the namespace, asynchronously: it may vanish first.
     await ipBatch([`link del ${lease.veth}`]).catch(() => {});
   }
-  if (lease.ports.length > 0) await removeTagged([ownerTag(rootTag(paths), id)]);
+  if (lease.ports.length > 0) await removeTagged(lease.firewall, [ownerTag(rootTag(paths), id)]);
 }
 
 /** Whether the lease holder may still need its lease: running, or being started right now. */
