@@ -122,10 +122,12 @@ function leftoverLinks(sandbox: string): string[] {
     .filter((name) => name !== "lo" && !name.startsWith("husk"));
 }
 
-/** Firewall rules of containers (published ports) left in the sandbox. */
+/** Firewall rules of containers (published ports) left in the sandbox, in either iptables backend. */
 function leftoverPortRules(sandbox: string): string[] {
-  return sh("ip", "netns", "exec", sandbox, "iptables-save", "-t", "nat").split("\n")
-    .filter((l) => l.includes("DNAT"));
+  return ["nft", "legacy"].flatMap((backend) =>
+    sh("ip", "netns", "exec", sandbox, `iptables-${backend}-save`, "-t", "nat").split("\n")
+      .filter((l) => l.includes("-j DNAT"))
+  );
 }
 
 /**

@@ -350,3 +350,20 @@ Deno.test("bad network flags: one clear line, exit 125, nothing made", () =>
     }
     equal((await husk(root, ["ps", "-aq"])).stdout, "");
   }));
+
+Deno.test("a host whose rules are in the legacy tables gets husk's rules there too", () =>
+  withRoot(async (root) => {
+    const sandbox = sandboxOf(root);
+    const legacy = (...args: string[]) => sh("ip", "netns", "exec", sandbox, "iptables-legacy", ...args);
+    legacy("-A", "INPUT", "-s", "192.0.2.1", "-j", "ACCEPT");
+    legacy("-A", "INPUT", "-s", "192.0.2.2", "-j", "ACCEPT");
+    await detached(root, ["--name", "web", "-p", "8083:80", ...WEB("legacy")]);
+    equal(await fetchWhenUp(root, "http://127.0.0.1:8083/"), "legacy\n");
+    const saved = (variant: string) => sh("ip", "netns", "exec", sandbox, `iptables-${variant}-save`);
+    match(saved("legacy"), /-j MASQUERADE/);
+    match(saved("legacy"), /--to-destination 10\.88\.0\.2:80/);
+    ok(!saved("nft").includes("husk:"), "husk's rules went to nf_tables");
+    equal((await husk(root, ["rm", "-f", "web"])).code, 0);
+    const after = saved("legacy");
+    ok(!after.includes("-j DNAT"), after);
+  }));
