@@ -46,3 +46,6 @@ export class StateError extends HuskError {
     super(message, exitCode);
   }
 }
+
+/** Setting up or tearing down a container's network failed (a tool's error, a subnet clash, a taken port). */
+export class NetworkError extends HuskError {}

@@ -3,8 +3,10 @@
  * in the same run on the same machine.
  *
  * Measured (medians, min, max):
- * 1. the husk CLI as a whole process: `deno run -A main.ts --root TMP run --rm --rootfs ROOTFS /bin/true`;
+ * 1. the husk CLI as a whole process: `deno run -A main.ts --root TMP run --rm --network none --rootfs ROOTFS
+ *    /bin/true` (loopback only, as the peers' containers);
  * 2. the library API: many containers from one Deno process (`run()` of ../mod.ts, timed per container);
+ *    then the CLI with bridge networking against --network none, both in a network namespace made for the run;
  * 3. util-linux `unshare -fpmuin --mount-proc -R ROOTFS /bin/true` (the floor for new namespaces);
  * 4. `runc run` of an OCI bundle made with `runc spec` (when runc is installed);
  * 5. crun and podman, when installed and working (otherwise skipped with the reason);
@@ -13,7 +15,8 @@
  * GNU tar (`--image-runs N`, default 5).
  *
  * Whole processes are timed with hyperfine (`-N`, `--warmup 3`, `--export-json`) when it is installed, else with a
- * loop of Deno.Command. Targets: CLI median <= runc median; library median <= 1.5x unshare median.
+ * loop of Deno.Command. Targets: CLI median <= runc median; library median <= 1.5x unshare median; bridge
+ * networking adds at most 10 ms to the CLI's median.
  * Results go to stdout (a table) and to bench-results/latest.json.
  *
  * Options: `--runs N` (whole-process runs, default 100), `--library-runs N` (default 3 x runs, so 300),
@@ -132,26 +135,43 @@ export function resultsTable(results: readonly BenchResult[]): string {
   );
 }
 
-/** A target: `subject` median divided by `baseline` median must be at most `limit`. */
+/**
+ * A target: `subject` median divided by `baseline` median ("ratio"), or `subject` median minus `baseline`
+ * median in ms ("extra"), must be at most `limit`.
+ */
 export interface Target {
   label: string;
   subject: string;
   baseline: string;
+  measure: "ratio" | "extra";
   limit: number;
 }
 
 export interface TargetOutcome extends Target {
-  /** subject median / baseline median, or null when either was not measured. */
-  ratio: number | null;
+  /** The ratio or the extra milliseconds, or null when either side was not measured. */
+  value: number | null;
   /** true / false, or null when it could not be decided. */
   met: boolean | null;
 }
 
 export const TARGETS: readonly Target[] = [
-  { label: "CLI vs runc", subject: "husk CLI", baseline: "runc", limit: 1 },
-  { label: "library vs unshare", subject: "husk library", baseline: "unshare", limit: 1.5 },
-  { label: "pull vs skopeo", subject: "husk pull", baseline: "skopeo copy", limit: 1 },
-  { label: "extraction vs GNU tar", subject: "husk layer extraction", baseline: "GNU tar -xzf", limit: 1 },
+  { label: "CLI vs runc", subject: "husk CLI", baseline: "runc", measure: "ratio", limit: 1 },
+  { label: "library vs unshare", subject: "husk library", baseline: "unshare", measure: "ratio", limit: 1.5 },
+  {
+    label: "bridge networking",
+    subject: "husk CLI, bridge",
+    baseline: "husk CLI, network none",
+    measure: "extra",
+    limit: 10,
+  },
+  { label: "pull vs skopeo", subject: "husk pull", baseline: "skopeo copy", measure: "ratio", limit: 1 },
+  {
+    label: "extraction vs GNU tar",
+    subject: "husk layer extraction",
+    baseline: "GNU tar -xzf",
+    measure: "ratio",
+    limit: 1,
+  },
 ];
 
 export function evaluateTargets(results: readonly BenchResult[], targets = TARGETS): TargetOutcome[] {
@@ -159,21 +179,31 @@ export function evaluateTargets(results: readonly BenchResult[], targets = TARGE
   return targets.map((t) => {
     const s = byName.get(t.subject);
     const b = byName.get(t.baseline);
-    const ratio = s && b && b.median > 0 ? s.median / b.median : null;
-    return { ...t, ratio, met: ratio === null ? null : ratio <= t.limit };
+    const value = !s || !b
+      ? null
+      : t.measure === "extra"
+      ? s.median - b.median
+      : b.median > 0
+      ? s.median / b.median
+      : null;
+    return { ...t, value, met: value === null ? null : value <= t.limit };
   });
 }
 
-/** One line per target: "CLI vs runc: 1.23x (target <= 1x: not met)". */
+/** One line per target: "CLI vs runc: 1.23x (... target <= 1x: NOT met)", "bridge: +4.20 ms (...)". */
 export function formatTargets(outcomes: readonly TargetOutcome[], results: readonly BenchResult[]): string {
   const byName = new Map(results.map((r) => [r.name, r]));
   return outcomes.map((o) => {
-    const ratio = formatRatio(byName.get(o.subject)?.median, byName.get(o.baseline)?.median);
     const verdict = o.met === null
       ? `not measured (${[o.subject, o.baseline].filter((n) => !byName.has(n)).join(", ")} missing)`
       : o.met
       ? "met"
       : "NOT met";
+    if (o.measure === "extra") {
+      const extra = o.value === null ? "n/a" : `${o.value >= 0 ? "+" : ""}${formatMs(o.value)} ms`;
+      return `${o.label}: ${extra} (${o.subject} median - ${o.baseline} median; target <= ${o.limit} ms: ${verdict})`;
+    }
+    const ratio = formatRatio(byName.get(o.subject)?.median, byName.get(o.baseline)?.median);
     return `${o.label}: ${ratio} (${o.subject} median / ${o.baseline} median; target <= ${o.limit}x: ${verdict})`;
   }).join("\n") + "\n";
 }
@@ -500,7 +530,7 @@ function makeTimer(hyperfine: string | null, tmp: string): Timer {
 async function libraryBench(huskRoot: string, rootfs: string, runs: number): Promise<BenchResult> {
   const { defaultRunOptions, run, statePaths } = await import("../mod.ts");
   const paths = statePaths(huskRoot);
-  const options = { ...defaultRunOptions(), command: ["/bin/true"], rm: true, rootfs };
+  const options = { ...defaultRunOptions(), command: ["/bin/true"], rm: true, rootfs, network: "none" };
   const times: number[] = [];
   for (let i = 0; i < WARMUP + runs; i++) {
     checkInterrupted();
@@ -513,7 +543,7 @@ async function libraryBench(huskRoot: string, rootfs: string, runs: number): Pro
   return summarize(
     "husk library",
     "in-process",
-    `run(statePaths(root), {command: ["/bin/true"], rm: true})`,
+    `run(statePaths(root), {command: ["/bin/true"], rm: true, network: "none"})`,
     times,
   );
 }
@@ -722,6 +752,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const unshare = which("unshare");
   const tmp = Deno.makeTempDirSync({ prefix: "husk-bench-" });
   const huskRoot = `${tmp}/husk-root`;
+  const sandbox = `husk-bench-${Deno.pid}`;
+  let sandboxMade = false;
   const timer = makeTimer(hyperfine, tmp);
   const results: BenchResult[] = [];
   const imageResults: BenchResult[] = [];
@@ -761,21 +793,44 @@ async function main(argv: readonly string[]): Promise<number> {
       "deno (empty script)",
       () => timer.process("deno (empty script)", [Deno.execPath(), "run", "-A", empty], options.runs),
     );
-    await attempt("husk CLI", () =>
-      timer.process("husk CLI", [
-        Deno.execPath(),
-        "run",
-        "-A",
-        `${PROJECT}/main.ts`,
-        "--root",
-        huskRoot,
-        "run",
-        "--rm",
-        "--rootfs",
-        rootfs,
-        "/bin/true",
-      ], options.runs));
+    // Like the peers' containers, with loopback only: bridge networking is measured on its own, below.
+    const huskRun = (...flags: string[]) => [
+      Deno.execPath(),
+      "run",
+      "-A",
+      `${PROJECT}/main.ts`,
+      "--root",
+      huskRoot,
+      "run",
+      "--rm",
+      "--rootfs",
+      rootfs,
+      ...flags,
+      "/bin/true",
+    ];
+    await attempt("husk CLI", () => timer.process("husk CLI", huskRun("--network", "none"), options.runs));
     await attempt("husk library", () => libraryBench(huskRoot, rootfs, options.libraryRuns));
+    // Bridge networking against --network none, both in a network namespace made for the benchmark, so that
+    // its bridge, veths and firewall rules never touch the machine's own network.
+    const nsenter = which("nsenter");
+    const made = nsenter && which("ip") ? await capture(["ip", "netns", "add", sandbox]) : null;
+    if (made && made.code === 0) {
+      sandboxMade = true;
+      await capture(["ip", "-n", sandbox, "link", "set", "lo", "up"]);
+      const inSandbox = (argv: string[]) => [nsenter!, `--net=/run/netns/${sandbox}`, ...argv];
+      const variants: [string, string[]][] = [
+        ["husk CLI, network none", ["--network", "none"]],
+        ["husk CLI, bridge", []],
+      ];
+      for (const [name, flags] of variants) {
+        await attempt(name, () => timer.process(name, inSandbox(huskRun(...flags)), options.runs));
+      }
+    } else {
+      record({
+        name: "husk CLI, bridge",
+        reason: made ? `ip netns add: ${firstLine(made.stderr)}` : "nsenter or ip is not installed",
+      });
+    }
     leftovers = leftoverContainers(huskRoot);
     if (unshare) {
       await attempt(
@@ -825,6 +880,8 @@ async function main(argv: readonly string[]): Promise<number> {
     code = 130;
   } finally {
     leftovers = [...new Set([...leftovers, ...leftoverContainers(huskRoot)])];
+    // Its bridge, veths and firewall rules go with it.
+    if (sandboxMade) await capture(["ip", "netns", "del", sandbox]);
     removeTmp(tmp);
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);

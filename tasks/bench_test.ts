@@ -100,15 +100,15 @@ Deno.test("evaluateTargets: CLI vs runc (<= 1x) and library vs unshare (<= 1.5x)
     result("husk library", 5),
     result("unshare", 3),
   ]);
-  assert.equal(outcomes.length, 4);
+  assert.equal(outcomes.length, 5);
   assert.equal(outcomes[0].label, "CLI vs runc");
-  assert.equal(outcomes[0].ratio, 0.75);
+  assert.equal(outcomes[0].value, 0.75);
   assert.equal(outcomes[0].met, true);
   assert.equal(outcomes[1].label, "library vs unshare");
-  assert.ok(Math.abs(outcomes[1].ratio! - 5 / 3) < 1e-9);
+  assert.ok(Math.abs(outcomes[1].value! - 5 / 3) < 1e-9);
   assert.equal(outcomes[1].met, false);
-  assert.equal(outcomes[2].label, "pull vs skopeo");
-  assert.equal(outcomes[2].met, null, "not measured");
+  assert.equal(outcomes[3].label, "pull vs skopeo");
+  assert.equal(outcomes[3].met, null, "not measured");
 });
 
 Deno.test("evaluateTargets: a ratio exactly at the limit is met; a missing side is undecided", () => {
@@ -118,8 +118,25 @@ Deno.test("evaluateTargets: a ratio exactly at the limit is met; a missing side 
     result("husk CLI", 9),
   ]);
   assert.equal(lib.met, true);
-  assert.equal(cli.ratio, null);
+  assert.equal(cli.value, null);
   assert.equal(cli.met, null);
+});
+
+Deno.test("evaluateTargets: bridge networking is measured as extra milliseconds over --network none", () => {
+  const [, , bridge] = evaluateTargets([
+    result("husk CLI, bridge", 68.5),
+    result("husk CLI, network none", 61),
+  ]);
+  assert.equal(bridge.value, 7.5);
+  assert.equal(bridge.met, true);
+  const [, , slow] = evaluateTargets([result("husk CLI, bridge", 80), result("husk CLI, network none", 61)]);
+  assert.equal(slow.met, false);
+  const text = formatTargets([slow], [result("husk CLI, bridge", 80), result("husk CLI, network none", 61)]);
+  assert.equal(
+    text,
+    "bridge networking: +19.00 ms (husk CLI, bridge median - husk CLI, network none median; " +
+      "target <= 10 ms: NOT met)\n",
+  );
 });
 
 Deno.test("formatTargets states ratio, target and verdict", () => {

@@ -38,7 +38,8 @@ husk_deb_installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q ' installed$'
 }
 
-# Deno (from the npm registry) and Debian's busybox-static (for the offline rootfs).
+# Deno (from the npm registry), Debian's busybox-static (for the offline rootfs), and what bridge networking
+# runs: iproute2 (ip) and iptables (iptables-restore, for NAT and published ports).
 husk_install_base() {
   if ! command -v deno >/dev/null 2>&1; then
     command -v npm >/dev/null 2>&1 || husk_die "deno is missing and so is npm: install Node.js/npm first"
@@ -52,7 +53,13 @@ husk_install_base() {
     fi
   fi
   if command -v dpkg-query >/dev/null 2>&1; then
-    husk_deb_installed busybox-static || husk_apt_install busybox-static
+    _husk_missing=
+    for _husk_pkg in busybox-static iproute2 iptables; do
+      husk_deb_installed "$_husk_pkg" || _husk_missing="$_husk_missing $_husk_pkg"
+    done
+    # shellcheck disable=SC2086 # word splitting of the package list is intended
+    [ -z "$_husk_missing" ] || husk_apt_install $_husk_missing
+    unset _husk_missing _husk_pkg
   elif ! command -v busybox >/dev/null 2>&1; then
     husk_die "no busybox: install a statically linked busybox (or set HUSK_BUSYBOX to one)"
   fi
@@ -60,11 +67,11 @@ husk_install_base() {
 
 # What the test suite uses besides the base: runc (reference runtime), hyperfine (benchmarks), script
 # (terminal tests), qemu and cpio (the cgroup v2 VM), tini (--init), bash (the fork bomb),
-# util-linux (unshare, nsenter, mount), iproute2 (ip), and for the pull tests a registry on 127.0.0.1
-# (docker-registry) that skopeo fills.
+# util-linux (unshare, nsenter, mount), and for the pull tests a registry on 127.0.0.1 (docker-registry)
+# that skopeo fills.
 husk_install_test_tools() {
   _husk_missing=
-  for _husk_pair in runc:runc hyperfine:hyperfine unshare:util-linux ip:iproute2 script:bsdutils \
+  for _husk_pair in runc:runc hyperfine:hyperfine unshare:util-linux nsenter:util-linux script:bsdutils \
     qemu-system-x86_64:qemu-system-x86 cpio:cpio tini-static:tini bash:bash \
     docker-registry:docker-registry skopeo:skopeo; do
     command -v "${_husk_pair%%:*}" >/dev/null 2>&1 || _husk_missing="$_husk_missing ${_husk_pair#*:}"

@@ -12,11 +12,33 @@ export interface Registry {
   stop(): Promise<void>;
 }
 
+export interface Where {
+  /** A network namespace (`ip netns` name) to serve and push in: its own 127.0.0.1. */
+  netns?: string;
+  /** Only this user may push and pull (Basic auth from an htpasswd file). */
+  login?: Login;
+}
+
+/** argv run in `netns` when one is given (nsenter execs: the pid is the command's own). */
+const inNetns = (netns: string | undefined, argv: string[]) =>
+  netns === undefined ? argv : ["nsenter", `--net=/run/netns/${netns}`, ...argv];
+
 function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
+}
+
+/** Whether process `pid` has a TCP socket listening on `port` (in whatever network namespace it is). */
+function listens(pid: number, port: number): boolean {
+  const hex = `:${port.toString(16).toUpperCase().padStart(4, "0")}`;
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/net/tcp`).split("\n")
+      .some((line) => line.trim().split(/\s+/)[1]?.endsWith(hex) && line.trim().split(/\s+/)[3] === "0A");
+  } catch {
+    return false;
+  }
 }
 
 export interface Login {
@@ -42,13 +64,16 @@ function bcrypt(password: string): string {
   }
 }
 
-/** Starts a registry serving `dir`/storage on 127.0.0.1 only; with `login`, only to that user (Basic). */
-export async function startRegistry(dir: string, login?: Login): Promise<Registry> {
-  const port = freePort();
+/**
+ * Starts a registry serving `dir`/storage on 127.0.0.1 only: the host's (a free port), or a network
+ * namespace's (port 5000, which nothing else there uses).
+ */
+export async function startRegistry(dir: string, where: Where = {}): Promise<Registry> {
+  const port = where.netns === undefined ? freePort() : 5000;
   const storage = `${dir}/registry`;
   let auth = "";
-  if (login) {
-    await Deno.writeTextFile(`${dir}/htpasswd`, `${login.username}:${bcrypt(login.password)}\n`);
+  if (where.login) {
+    await Deno.writeTextFile(`${dir}/htpasswd`, `${where.login.username}:${bcrypt(where.login.password)}\n`);
     auth = `auth:\n  htpasswd:\n    realm: husk-test\n    path: ${dir}/htpasswd\n`;
   }
   await Deno.writeTextFile(
@@ -56,22 +81,13 @@ export async function startRegistry(dir: string, login?: Login): Promise<Registr
     `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${storage}\n` +
       `http:\n  addr: 127.0.0.1:${port}\n${auth}`,
   );
-  const child = new Deno.Command("docker-registry", {
-    args: ["serve", `${dir}/registry.yml`],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  const address = `127.0.0.1:${port}`;
-  for (let i = 0;; i++) {
-    try {
-      const r = await fetch(`http://${address}/v2/`);
-      await r.body?.cancel();
-      break; // It answers (401 when it asks for a login).
-    } catch {
-      if (i > 100) throw new Error("the registry did not start");
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  const [command, ...args] = inNetns(where.netns, ["docker-registry", "serve", `${dir}/registry.yml`]);
+  const child = new Deno.Command(command, { args, stdout: "null", stderr: "null" }).spawn();
+  for (let i = 0; !listens(child.pid, port); i++) {
+    if (i > 200) throw new Error("the registry did not start");
+    await new Promise((r) => setTimeout(r, 25));
   }
+  const address = `127.0.0.1:${port}`;
   return {
     address,
     storage,
@@ -159,12 +175,23 @@ export class Layout {
 }
 
 /** skopeo copy of the layout's `tag` (all platforms) to `dest` (a docker://, docker-archive:... name). */
-export async function skopeoCopy(layout: string, tag: string, dest: string, login?: Login): Promise<void> {
-  const creds = login ? [`--dest-creds=${login.username}:${login.password}`] : [];
-  const r = await new Deno.Command("skopeo", {
-    args: ["copy", "--quiet", "--all", "--dest-tls-verify=false", ...creds, `oci:${layout}:${tag}`, dest],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+export async function skopeoCopy(
+  layout: string,
+  tag: string,
+  dest: string,
+  where: Where = {},
+): Promise<void> {
+  const creds = where.login ? [`--dest-creds=${where.login.username}:${where.login.password}`] : [];
+  const [command, ...args] = inNetns(where.netns, [
+    "skopeo",
+    "copy",
+    "--quiet",
+    "--all",
+    "--dest-tls-verify=false",
+    ...creds,
+    `oci:${layout}:${tag}`,
+    dest,
+  ]);
+  const r = await new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).output();
   ok(r.success, new TextDecoder().decode(r.stderr));
 }

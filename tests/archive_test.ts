@@ -23,11 +23,12 @@ Deno.test("load: docker save archives in the manifest.json form and the OCI form
     // husk's own archive loads into a fresh store.
     const saved = await husk(root, ["save", "-o", `${root}/saved.tar`, "legacy/img:1"]);
     equal(saved.code, 0, saved.stderr);
-    const other = `${root}/other`;
-    const again = await husk(other, ["load", "-i", `${root}/saved.tar`]);
-    equal(again.stdout, "Loaded image: legacy/img:1\n", again.stderr);
-    equal((await husk(other, ["run", "--rm", "legacy/img:1"])).stdout, "new\n");
-    equal((await husk(other, ["rmi", "legacy/img:1"])).code, 0);
+    await withRoot(async (other) => {
+      const again = await husk(other, ["load", "-i", `${root}/saved.tar`]);
+      equal(again.stdout, "Loaded image: legacy/img:1\n", again.stderr);
+      equal((await husk(other, ["run", "--rm", "legacy/img:1"])).stdout, "new\n");
+      equal((await husk(other, ["rmi", "legacy/img:1"])).code, 0);
+    });
 
     // export: a stopped container's filesystem, its own writes included.
     equal(

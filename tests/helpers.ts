@@ -42,10 +42,15 @@ export async function husk(root: string, args: string[], options: HuskOptions = 
   return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
 }
 
-/** Starts the CLI without waiting (stdout and stderr piped). */
+/**
+ * Starts the CLI without waiting (stdout and stderr piped), inside the root's sandbox network namespace
+ * (nsenter execs, so the child's pid is husk's own).
+ */
 export function spawnHusk(root: string, args: string[], options: HuskOptions = {}): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "-q", "-A", MAIN, "--root", root, ...args],
+  const sandbox = sandboxes.get(root);
+  if (sandbox === undefined) throw new Error(`no sandbox for ${root}: run husk under withRoot`);
+  return new Deno.Command("nsenter", {
+    args: [`--net=/run/netns/${sandbox}`, Deno.execPath(), "run", "-q", "-A", MAIN, "--root", root, ...args],
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -98,18 +103,84 @@ export function hostMountsUnder(...paths: string[]): string[] {
     .filter((line) => paths.some((p) => line.split(" ")[4]?.startsWith(p)));
 }
 
-/** Runs `fn` with a fresh state root, then checks that no container, mount or process is left behind. */
+/** Each state root's throwaway network namespace: husk's bridges, veths and firewall rules go there. */
+const sandboxes = new Map<string, string>();
+
+/** Runs a command; its stdout, or an error with its stderr. */
+export function sh(command: string, ...args: string[]): string {
+  const out = new Deno.Command(command, { args, stdout: "piped", stderr: "piped" }).outputSync();
+  const text = new TextDecoder();
+  if (!out.success) throw new Error(`${command} ${args.join(" ")}: ${text.decode(out.stderr)}`);
+  return text.decode(out.stdout);
+}
+
+/** The network namespace husk runs in for `root` (made by withRoot), for a command from the sandbox's host side. */
+export function sandboxOf(root: string): string {
+  const sandbox = sandboxes.get(root);
+  if (sandbox === undefined) throw new Error(`no sandbox for ${root}`);
+  return sandbox;
+}
+
+/** Runs `command` in the root's sandbox namespace (as the host side of its bridges). */
+export function inSandbox(root: string, command: string, ...args: string[]): Deno.CommandOutput {
+  return new Deno.Command("nsenter", {
+    args: [`--net=/run/netns/${sandboxOf(root)}`, command, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+}
+
+/** Interfaces in the sandbox other than lo and the networks' bridges: veths left behind. */
+function leftoverLinks(sandbox: string): string[] {
+  return sh("ip", "-n", sandbox, "-o", "link", "show").split("\n").filter(Boolean)
+    .map((l) => l.split(": ")[1].split("@")[0])
+    .filter((name) => name !== "lo" && !name.startsWith("husk"));
+}
+
+/** Firewall rules of containers (published ports) left in the sandbox, in either iptables backend. */
+function leftoverPortRules(sandbox: string): string[] {
+  return ["nft", "legacy"].flatMap((backend) =>
+    sh("ip", "netns", "exec", sandbox, `iptables-${backend}-save`, "-t", "nat").split("\n")
+      .filter((l) => l.includes("-j DNAT"))
+  );
+}
+
+/**
+ * Runs `fn` with a fresh state root and its own network namespace, then checks that no container, mount,
+ * process, cgroup, veth, port rule or address lease is left behind.
+ */
 export async function withRoot(fn: (root: string) => Promise<void>, opts: { keepRecords?: boolean } = {}) {
   const root = await Deno.makeTempDir({ prefix: "husk-test-" });
+  const sandbox = `husk-test-${root.slice(-6)}`;
+  sh("ip", "netns", "add", sandbox);
+  sandboxes.set(root, sandbox);
   try {
+    sh("ip", "-n", sandbox, "link", "set", "lo", "up");
     await fn(root);
     if (!opts.keepRecords) deepEqual(containers(root), [], "container records left behind");
+    if (!opts.keepRecords) {
+      await waitFor(() => leftoverLinks(sandbox).length === 0, "veths left behind");
+      deepEqual(leftoverPortRules(sandbox), [], "port rules left behind");
+      deepEqual(leases(root), {}, "address leases left behind");
+    }
     deepEqual(hostMountsUnder(ROOTFS, root), [], "mounts left behind on the host");
     await waitFor(() => processesInRootfs(root).length === 0, "container processes left behind");
     if (!opts.keepRecords) deepEqual(containerCgroups(root), [], "container cgroups left behind");
     removeRootCgroups(root);
   } finally {
+    sandboxes.delete(root);
+    sh("ip", "netns", "del", sandbox);
     await Deno.remove(root, { recursive: true });
+  }
+}
+
+/** The address leases under a state root. */
+export function leases(root: string): Record<string, unknown> {
+  try {
+    return JSON.parse(Deno.readTextFileSync(`${root}/networks/leases.json`));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return {};
+    throw e;
   }
 }
 

@@ -1,4 +1,8 @@
-/** The library API (mod.ts): many containers from one process, under garbage-collector pressure. */
+/**
+ * The library API (mod.ts): many containers from one process, under garbage-collector pressure. This process
+ * runs in the host's network namespace, where tests make no bridge: its containers have --network none
+ * (bridge networking is tested through the CLI, in a sandbox namespace: network_test.ts).
+ */
 import { equal } from "node:assert/strict";
 import { defaultRunOptions, run, startContainer, statePaths } from "../mod.ts";
 import { containers, withRoot } from "./helpers.ts";
@@ -18,7 +22,7 @@ Deno.test("500 containers from one process under GC pressure: no failure, no han
           timer = setTimeout(() => reject(new Error(`container ${i} hung`)), 10_000);
         });
         const result = await Promise.race([
-          run(paths, { ...defaultRunOptions(), command: ["/bin/true"], rm: true }),
+          run(paths, { ...defaultRunOptions(), command: ["/bin/true"], rm: true, network: "none" }),
           hang,
         ]);
         clearTimeout(timer);
@@ -36,6 +40,7 @@ Deno.test("a started container can be signalled and waited for", () =>
       ...defaultRunOptions(),
       command: ["sleep", "60"],
       rm: true,
+      network: "none",
     });
     equal(containers(root).length, 1);
     container.kill(9);

@@ -1,18 +1,19 @@
 /** Pulls from a real registry (Debian's docker-registry on 127.0.0.1), filled with images built here. */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { husk, readUntil, spawnHusk, withRoot } from "./helpers.ts";
+import { husk, PROJECT, readUntil, sandboxOf, spawnHusk, withRoot } from "./helpers.ts";
 import { skopeoCopy, startRegistry } from "../tasks/registry.ts";
 import { buildImage } from "./image_fixtures.ts";
 
 Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is refused", () =>
   withRoot(async (root) => {
-    const registry = await startRegistry(root);
+    const where = { netns: sandboxOf(root) };
+    const registry = await startRegistry(root, where);
     try {
       const { layout, amd64, arm64 } = await buildImage(root);
       layout.tag("multi", layout.index([arm64, amd64]));
-      await skopeoCopy(layout.dir, "multi", `docker://${registry.address}/test/multi:v1`);
+      await skopeoCopy(layout.dir, "multi", `docker://${registry.address}/test/multi:v1`, where);
       layout.tag("armonly", layout.index([arm64]));
-      await skopeoCopy(layout.dir, "armonly", `docker://${registry.address}/test/armonly:v1`);
+      await skopeoCopy(layout.dir, "armonly", `docker://${registry.address}/test/armonly:v1`, where);
       const name = `${registry.address}/test/multi:v1`;
 
       const pulled = await husk(root, ["pull", "--insecure", name]);
@@ -51,7 +52,7 @@ Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is
 
       // A second repository whose top layer's blob is changed in the registry's storage.
       layout.tag("multi", layout.index([amd64]));
-      await skopeoCopy(layout.dir, "multi", `docker://${registry.address}/test/tampered:v1`);
+      await skopeoCopy(layout.dir, "multi", `docker://${registry.address}/test/tampered:v1`, where);
       equal((await husk(root, ["rmi", name])).code, 0);
       const top = (amd64 as unknown as { digest: string }).digest;
       const manifest = JSON.parse(await Deno.readTextFile(`${layout.dir}/blobs/sha256/${top.slice(7)}`));
@@ -73,30 +74,28 @@ Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is
 
 Deno.test("pull: an interrupted pull leaves nothing behind", () =>
   withRoot(async (root) => {
-    const registry = await startRegistry(root);
-    // Between husk and the registry: layer downloads stall after their first bytes, until the test is done.
-    const stalled: ReadableStreamDefaultController<Uint8Array>[] = [];
-    const proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (request) => {
-      const url = new URL(request.url);
-      const upstream = await fetch(`http://${registry.address}${url.pathname}`, { headers: request.headers });
-      if (!url.pathname.includes("/blobs/") || Number(upstream.headers.get("content-length")) < 100_000) {
-        return upstream;
-      }
-      const first = await upstream.body!.getReader().read();
-      return new Response(
-        new ReadableStream({
-          start(controller) {
-            controller.enqueue(first.value!.subarray(0, 1000));
-            stalled.push(controller);
-          },
-        }),
-      );
-    });
+    const where = { netns: sandboxOf(root) };
+    const registry = await startRegistry(root, where);
+    // Between husk and the registry: layer downloads stall after their first bytes.
+    const proxy = new Deno.Command("nsenter", {
+      args: [
+        `--net=/run/netns/${where.netns}`,
+        Deno.execPath(),
+        "run",
+        "-A",
+        `${PROJECT}/tests/stalling_proxy.ts`,
+        "5001",
+        registry.address,
+      ],
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
     try {
+      await readUntil(proxy.stdout, /ready/);
       const { layout, amd64 } = await buildImage(root);
       layout.tag("v1", amd64);
-      await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/test/slow:v1`);
-      const child = spawnHusk(root, ["pull", "--insecure", `127.0.0.1:${proxy.addr.port}/test/slow:v1`]);
+      await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/test/slow:v1`, where);
+      const child = spawnHusk(root, ["pull", "--insecure", "127.0.0.1:5001/test/slow:v1"]);
       await readUntil(child.stdout, /Downloading/);
       child.kill("SIGINT");
       const status = await child.status;
@@ -105,8 +104,8 @@ Deno.test("pull: an interrupted pull leaves nothing behind", () =>
       deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], [], "nothing staged is left");
       equal((await husk(root, ["images", "-q"])).stdout, "");
     } finally {
-      stalled.forEach((c) => c.error(new Error("test over")));
-      await proxy.shutdown();
+      proxy.kill("SIGTERM");
+      await proxy.status;
       await registry.stop();
     }
   }));
@@ -114,11 +113,12 @@ Deno.test("pull: an interrupted pull leaves nothing behind", () =>
 Deno.test("login: a registry that asks for a password (Basic); credentials are kept for pulls", () =>
   withRoot(async (root) => {
     const login = { username: "tester", password: "s3cret" };
-    const registry = await startRegistry(root, login);
+    const where = { netns: sandboxOf(root), login };
+    const registry = await startRegistry(root, where);
     try {
       const { layout, amd64 } = await buildImage(root);
       layout.tag("v1", amd64);
-      await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/private/img:v1`, login);
+      await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/private/img:v1`, where);
       const name = `${registry.address}/private/img:v1`;
       const anonymous = await husk(root, ["pull", "--insecure", name]);
       equal(anonymous.code, 125);
@@ -160,11 +160,12 @@ Deno.test("login: a registry that asks for a password (Basic); credentials are k
 
 Deno.test("pull: concurrent pulls of one image store it once", () =>
   withRoot(async (root) => {
-    const registry = await startRegistry(root);
+    const where = { netns: sandboxOf(root) };
+    const registry = await startRegistry(root, where);
     try {
       const { layout, amd64 } = await buildImage(root);
       layout.tag("v1", amd64);
-      await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/test/twice:v1`);
+      await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/test/twice:v1`, where);
       const name = `${registry.address}/test/twice:v1`;
       const pulls = await Promise.all([1, 2, 3].map(() => husk(root, ["pull", "-q", "--insecure", name])));
       for (const p of pulls) equal(p.stdout, `${name}\n`, p.stderr);

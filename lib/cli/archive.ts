@@ -42,6 +42,7 @@ export const load: CommandModule = {
   usage: "husk load [-i FILE]",
   summary: "Load images from an archive (docker save's, either form) or stdin.",
   flags: [{ name: "input", short: "i", value: "FILE", help: "read from FILE instead of stdin" }],
+  interspersed: true,
   main: async (paths, values) => {
     const lines = await loadArchive(paths, await input(values.input as string | undefined));
     lines.forEach((l) => console.log(l));
@@ -53,6 +54,7 @@ export const save: CommandModule = {
   usage: "husk save [-o FILE] IMAGE [IMAGE...]",
   summary: "Save images to an archive (OCI layout and manifest.json, as docker save).",
   flags: [OUTPUT],
+  interspersed: true,
   main: async (paths, values, rest) => {
     if (rest.length === 0) throw new InvalidInputError(`"husk save" requires at least 1 argument`);
     await output(saveArchive(paths, rest), values.output as string | undefined);
@@ -64,6 +66,7 @@ export const exportCommand: CommandModule = {
   usage: "husk export [-o FILE] CONTAINER",
   summary: "Export a container's filesystem as a tar archive.",
   flags: [OUTPUT],
+  interspersed: true,
   main: async (paths, values, rest) => {
     if (rest.length !== 1) throw new InvalidInputError(`"husk export" requires exactly 1 argument`);
     const record = findContainer(paths, rest[0]);

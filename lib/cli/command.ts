@@ -7,8 +7,17 @@ export interface CommandModule {
   usage: string;
   summary: string;
   flags: readonly Flag[];
+  /** Flags may follow positional arguments (all of Docker's commands but those that take a command line). */
+  interspersed?: boolean;
   /** Runs the command; resolves to the exit code. */
   main(paths: StatePaths, values: FlagValues, rest: string[]): Promise<number>;
+}
+
+/** A command made of subcommands (`husk network create|ls|inspect|rm`). */
+export interface CommandGroup {
+  usage: string;
+  summary: string;
+  subcommands: Record<string, CommandModule>;
 }
 
 /** Docker's answer to arguments given to a command that takes none. */

@@ -24,9 +24,17 @@ export interface Parsed {
   rest: string[];
 }
 
-/** Parses `argv` for `flags` up to the first positional argument (or `--`). */
-export function parseFlags(args: readonly string[], flags: readonly Flag[], where: string): Parsed {
-  const argv = attachNegativeValues(args, flags);
+/**
+ * Parses `argv` for `flags` up to the first positional argument (or `--`); with `interspersed`, as Docker's
+ * commands other than run, exec and top, flags may also follow positional arguments (`husk rm web -f`).
+ */
+export function parseFlags(
+  args: readonly string[],
+  flags: readonly Flag[],
+  where: string,
+  interspersed = false,
+): Parsed {
+  const argv = attachNegativeValues(args, flags, interspersed);
   const options = Object.fromEntries(flags.map((f) => [f.name, {
     type: f.value === undefined ? "boolean" as const : "string" as const,
     ...(f.short ? { short: f.short } : {}),
@@ -40,6 +48,7 @@ export function parseFlags(args: readonly string[], flags: readonly Flag[], wher
     allowPositionals: true,
     tokens: true,
   });
+  if (interspersed) return parseInterspersed(argv, options, where);
   const stop = tokens.find((t) => t.kind === "positional" || t.kind === "option-terminator");
   const end = stop === undefined ? argv.length : stop.index;
   const rest = argv.slice(stop?.kind === "option-terminator" ? end + 1 : end);
@@ -56,11 +65,26 @@ export function parseFlags(args: readonly string[], flags: readonly Flag[], wher
   }
 }
 
+function parseInterspersed(argv: string[], options: ParseArgsOptions, where: string): Parsed {
+  try {
+    const { values, positionals } = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+    return { values: values as FlagValues, rest: positionals };
+  } catch (e) {
+    throw new InvalidInputError(`${flagError(e as Error)} (see 'husk ${where ? `${where} ` : ""}--help')`);
+  }
+}
+
+type ParseArgsOptions = NonNullable<Parameters<typeof parseArgs>[0]>["options"];
+
 /**
  * `--pids-limit -1` as Docker reads it: a flag that takes a value takes the next argument even when it is a
  * negative number, which parseArgs would take for a flag. Stops at the first positional argument.
  */
-function attachNegativeValues(argv: readonly string[], flags: readonly Flag[]): string[] {
+function attachNegativeValues(
+  argv: readonly string[],
+  flags: readonly Flag[],
+  interspersed: boolean,
+): string[] {
   const takesValue = new Set(
     flags.filter((f) => f.value !== undefined).flatMap((
       f,
@@ -74,7 +98,7 @@ function attachNegativeValues(argv: readonly string[], flags: readonly Flag[]): 
       continue;
     }
     out.push(arg);
-    if (!arg.startsWith("-") || arg === "--") return [...out, ...argv.slice(i + 1)];
+    if (arg === "--" || (!interspersed && !arg.startsWith("-"))) return [...out, ...argv.slice(i + 1)];
     // A flag's value is not where the command starts.
     if (takesValue.has(arg) && i + 1 < argv.length) out.push(argv[++i]);
   }

@@ -138,3 +138,28 @@ Deno.test("usage: usage line, summary, and aligned options", () => {
     "",
   ]);
 });
+
+Deno.test("parseFlags (interspersed): flags may follow positionals, as `docker rm web -f`", () => {
+  const p = parseFlags(["web", "-d", "db", "--name", "x", "--", "-v"], FLAGS, "rm", true);
+  deepEqual(p.rest, ["web", "db", "-v"]);
+  equal(p.values.detach, true);
+  equal(p.values.name, "x");
+});
+
+Deno.test("parseFlags (interspersed): a negative value after a positional is still the flag's value", () => {
+  const p = parseFlags(
+    ["web", "--pids-limit", "-1"],
+    [{ name: "pids-limit", value: "N", help: "" }],
+    "update",
+    true,
+  );
+  deepEqual(p.rest, ["web"]);
+  equal(p.values["pids-limit"], "-1");
+});
+
+Deno.test("parseFlags (interspersed): an unknown flag after a positional is refused", () => {
+  throwsInvalid(
+    () => parseFlags(["web", "--nope"], FLAGS, "rm", true),
+    "unknown flag: --nope (see 'husk rm --help')",
+  );
+});

@@ -7,9 +7,8 @@ import { pruneImages, removeImageNamed, tagImage } from "../image/manage.ts";
 import { familiarRepository } from "../image/reference.ts";
 import { readCatalog } from "../image/store.ts";
 import type { StatePaths } from "../state/paths.ts";
-import { type CommandModule, refuseArguments } from "./command.ts";
+import { type CommandGroup, type CommandModule, refuseArguments } from "./command.ts";
 import { forEachRef } from "./containers.ts";
-import { parseFlags } from "./flags.ts";
 import { humanDuration, renderTable } from "./table.ts";
 
 /** go-units' HumanSizeWithPrecision(size, 3), as `docker images` prints SIZE: "7.8MB", "512B". */
@@ -68,6 +67,7 @@ export const images: CommandModule = {
   usage: "husk images [OPTIONS]",
   summary: "List images.",
   flags: LIST_FLAGS,
+  interspersed: true,
   main: (paths, values, rest) => {
     refuseArguments("images", rest);
     return Promise.resolve(listImages(paths, values.quiet === true, values["no-trunc"] === true));
@@ -80,6 +80,7 @@ export const rmi: CommandModule = {
   usage: "husk rmi [OPTIONS] IMAGE [IMAGE...]",
   summary: "Remove images.",
   flags: RMI_FLAGS,
+  interspersed: true,
   main: (paths, values, rest) => {
     if (rest.length === 0) throw new InvalidInputError(`"husk rmi" requires at least 1 argument`);
     return forEachRef(rest, (name) => {
@@ -92,6 +93,7 @@ export const tag: CommandModule = {
   usage: "husk tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
   summary: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE.",
   flags: [],
+  interspersed: true,
   main: (paths, _values, rest) => {
     if (rest.length !== 2) throw new InvalidInputError(`"husk tag" requires exactly 2 arguments`);
     tagImage(paths, rest[0], rest[1]);
@@ -111,36 +113,21 @@ function prune(paths: StatePaths, all: boolean): number {
   return 0;
 }
 
-const IMAGE_COMMANDS: Record<string, CommandModule> = {
-  ls: images,
-  rm: rmi,
-  tag,
-  prune: {
-    usage: "husk image prune [OPTIONS]",
-    summary: "Remove unused images (husk never prompts).",
-    flags: PRUNE_FLAGS,
-    main: (paths, values, rest) => {
-      refuseArguments("image prune", rest);
-      return Promise.resolve(prune(paths, values.all === true));
-    },
+const imagePrune: CommandModule = {
+  usage: "husk image prune [OPTIONS]",
+  summary: "Remove unused images (husk never prompts).",
+  flags: PRUNE_FLAGS,
+  interspersed: true,
+  main: (paths, values, rest) => {
+    refuseArguments("image prune", rest);
+    return Promise.resolve(prune(paths, values.all === true));
   },
 };
 
-export const image: CommandModule = {
-  usage: `husk image ${Object.keys(IMAGE_COMMANDS).join("|")} ...`,
+export const image: CommandGroup = {
+  usage: "husk image COMMAND",
   summary: "Manage images.",
-  flags: [],
-  main: (paths, _values, rest) => {
-    const [name, ...args] = rest;
-    const command = IMAGE_COMMANDS[name];
-    if (!command) {
-      throw new InvalidInputError(
-        `unknown image command "${name ?? ""}": use ${Object.keys(IMAGE_COMMANDS).join(", ")}`,
-      );
-    }
-    const parsed = parseFlags(args, command.flags, `image ${name}`);
-    return command.main(paths, parsed.values, parsed.rest);
-  },
+  subcommands: { ls: images, rm: rmi, tag, prune: imagePrune },
 };
 
 const IMPORT_FLAGS = [
@@ -157,6 +144,7 @@ export const importCommand: CommandModule = {
   usage: "husk import [OPTIONS] FILE|- [REPOSITORY[:TAG]]",
   summary: "Import a filesystem tarball (plain, gzip or zstd) as an image.",
   flags: IMPORT_FLAGS,
+  interspersed: true,
   main: async (paths, values, rest) => {
     if (rest.length < 1 || rest.length > 2) {
       throw new InvalidInputError(`"husk import" requires 1 or 2 arguments: FILE|- [REPOSITORY[:TAG]]`);

@@ -11,14 +11,14 @@ import {
   signalContainer,
   stopContainer,
 } from "../runtime/lifecycle.ts";
-import { releaseCgroup } from "../runtime/cgroups.ts";
 import {
-  collectStaleCgroups,
+  collectStale,
   currentRecords,
   finishContainer,
   readExitRecord,
   waitForExit,
 } from "../runtime/status.ts";
+import { releaseResources } from "../runtime/container.ts";
 import { SIGNALS } from "../spawn/linux.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import { readRecord, withLockAsync } from "../state/store.ts";
@@ -43,6 +43,7 @@ export function parseSignal(text: string): number {
 }
 
 export const stop: CommandModule = {
+  interspersed: true,
   usage: "husk stop [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Stop running containers: SIGTERM, then SIGKILL after the grace period.",
   flags: [{
@@ -64,6 +65,7 @@ export const stop: CommandModule = {
 };
 
 export const kill: CommandModule = {
+  interspersed: true,
   usage: "husk kill [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Send a signal to running containers (default SIGKILL).",
   flags: [{ name: "signal", short: "s", value: "SIGNAL", help: "signal to send (default KILL)" }],
@@ -77,6 +79,7 @@ export const kill: CommandModule = {
 };
 
 export const rm: CommandModule = {
+  interspersed: true,
   usage: "husk rm [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Remove containers.",
   flags: [{ name: "force", short: "f", help: "kill and remove running containers" }],
@@ -85,12 +88,13 @@ export const rm: CommandModule = {
       await removeContainer(paths, findContainer(paths, ref), values.force === true);
       console.log(ref);
     }, report);
-    await collectStaleCgroups(paths);
+    await collectStale(paths);
     return code;
   },
 };
 
 export const wait: CommandModule = {
+  interspersed: true,
   usage: "husk wait CONTAINER [CONTAINER...]",
   summary: "Wait until containers stop, then print their exit codes.",
   flags: [],
@@ -102,6 +106,7 @@ export const wait: CommandModule = {
 };
 
 export const start: CommandModule = {
+  interspersed: true,
   usage: "husk start CONTAINER [CONTAINER...]",
   summary: "Start stopped containers (in the background).",
   flags: [],
@@ -114,6 +119,7 @@ export const start: CommandModule = {
 };
 
 export const restart: CommandModule = {
+  interspersed: true,
   usage: "husk restart [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Stop (if running) and start containers again.",
   flags: stop.flags,
@@ -128,6 +134,7 @@ export const restart: CommandModule = {
 };
 
 export const prune: CommandModule = {
+  interspersed: true,
   usage: "husk prune [OPTIONS]",
   summary: "Remove all stopped containers.",
   flags: [{ name: "force", short: "f", help: "do not ask (husk never asks: accepted for Docker's scripts)" }],
@@ -135,7 +142,7 @@ export const prune: CommandModule = {
     refuseArguments("prune", rest);
     const stopped = currentRecords(paths).filter((r) => r.state.status !== "running");
     for (const record of stopped) await removeContainer(paths, record, false);
-    await collectStaleCgroups(paths);
+    await collectStale(paths);
     if (stopped.length > 0) {
       console.log(["Deleted Containers:", ...stopped.map((r) => r.config.id)].join("\n"));
     }
@@ -163,7 +170,7 @@ export const cleanup: CommandModule = {
       // Under the lock: a restart creates the next run's cgroup, of the same name, under it too.
       record = await withLockAsync(paths, async () => {
         if (!current()) return null;
-        const { oomKilled } = await releaseCgroup(paths, id);
+        const { oomKilled } = await releaseResources(paths, id);
         finishContainer(paths, id, { ...exit, oomKilled });
         return readRecord(paths, id);
       });

@@ -36,6 +36,7 @@ function parseTail(text: string | undefined): number | undefined {
 }
 
 export const logs: CommandModule = {
+  interspersed: true,
   usage: "husk logs [OPTIONS] CONTAINER",
   summary: "Show a detached container's output (stdout and stderr kept apart).",
   flags: [

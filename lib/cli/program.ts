@@ -4,7 +4,7 @@
  */
 import { ExitCode, HuskError } from "../errors.ts";
 import { statePaths } from "../state/paths.ts";
-import type { CommandModule } from "./command.ts";
+import type { CommandGroup, CommandModule } from "./command.ts";
 import { type Flag, parseFlags, usage } from "./flags.ts";
 
 const lifecycle = () => import("./lifecycle.ts");
@@ -12,7 +12,10 @@ const listing = () => import("./ps.ts");
 const imaging = () => import("./images.ts");
 
 /** Every command; `hidden` ones are for husk's own use. Each module is loaded only when its command runs. */
-const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule>; hidden?: boolean }> = {
+const COMMANDS: Record<
+  string,
+  { summary: string; load: () => Promise<CommandModule | CommandGroup>; hidden?: boolean }
+> = {
   run: { summary: "Run a command in a new container", load: async () => (await import("./run.ts")).command },
   ps: { summary: "List containers", load: async () => (await listing()).ps },
   logs: { summary: "Show a container's output", load: async () => (await import("./logs.ts")).logs },
@@ -32,8 +35,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandMod
   },
   stats: { summary: "Show containers' resource use", load: async () => (await import("./stats.ts")).stats },
   update: { summary: "Change containers' limits", load: async () => (await import("./stats.ts")).update },
+  port: { summary: "List a container's published ports", load: async () => (await import("./port.ts")).port },
   rm: { summary: "Remove containers", load: async () => (await lifecycle()).rm },
   prune: { summary: "Remove all stopped containers", load: async () => (await lifecycle()).prune },
+  network: { summary: "Manage networks", load: async () => (await import("./network.ts")).network },
   pull: { summary: "Download an image from a registry", load: async () => (await import("./pull.ts")).pull },
   login: { summary: "Log in to a registry", load: async () => (await import("./pull.ts")).login },
   images: { summary: "List images", load: async () => (await imaging()).images },
@@ -77,11 +82,23 @@ function globalHelp(): string {
     "\n\nRun 'husk COMMAND --help' for more information on a command.\n";
 }
 
+function groupHelp(group: CommandGroup): string {
+  return [
+    `Usage:  ${group.usage}`,
+    "",
+    group.summary,
+    "",
+    "Commands:",
+    ...Object.entries(group.subcommands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`),
+    "",
+  ].join("\n");
+}
+
 /** Runs the CLI on `argv`; resolves to the process's exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
   try {
     const global = parseFlags(argv, GLOBAL_FLAGS, "");
-    const [name, ...args] = global.rest;
+    let [name, ...args] = global.rest;
     if (global.values.version) {
       console.log((await import("./version.ts")).versionLine());
       return 0;
@@ -92,9 +109,26 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     const entry = COMMANDS[name];
     if (!entry) throw new HuskError(`'${name}' is not a husk command (see 'husk --help')`);
-    const command = await entry.load();
+    const loaded = await entry.load();
+    let command: CommandModule;
+    let where = name;
+    if ("subcommands" in loaded) {
+      const [sub, ...subArgs] = args;
+      if (sub === undefined || sub === "--help" || sub === "-h") {
+        (sub === undefined ? console.error : console.log)(groupHelp(loaded));
+        return sub === undefined ? ExitCode.Runtime : 0;
+      }
+      if (!Object.hasOwn(loaded.subcommands, sub)) {
+        throw new HuskError(`'husk ${name} ${sub}' is not a husk command (see 'husk ${name} --help')`);
+      }
+      command = loaded.subcommands[sub];
+      args = subArgs;
+      where = `${name} ${sub}`;
+    } else {
+      command = loaded;
+    }
     const flags = [...command.flags, { name: "help", help: "show this help" }];
-    const parsed = parseFlags(args, flags, name);
+    const parsed = parseFlags(args, flags, where, command.interspersed === true);
     if (parsed.values.help) {
       console.log(usage(command.usage, command.summary, flags));
       return 0;

@@ -1,12 +1,15 @@
 /** `husk ps` and `husk inspect`: what containers there are, with Docker's columns and JSON shapes. */
 import type { ContainerConfig } from "../config/types.ts";
 import { currentRecords } from "../runtime/status.ts";
-import { collectStaleCgroups } from "../runtime/status.ts";
+import { collectStale } from "../runtime/status.ts";
 import type { ContainerRecord } from "../state/store.ts";
 import { type CommandModule, refuseArguments } from "./command.ts";
 import { findContainer, forEachRef } from "./containers.ts";
 import { InvalidInputError } from "../errors.ts";
 import { commandColumn, humanDuration, renderTable } from "./table.ts";
+import { DEFAULT_NETWORK } from "../network/names.ts";
+import { formatPorts } from "../network/ports.ts";
+import { type Lease, readLeases } from "../network/store.ts";
 
 /** The STATUS column: "Up 5 seconds", "Exited (0) 2 minutes ago", "Created". */
 export function statusColumn(record: ContainerRecord, now: Date): string {
@@ -24,8 +27,17 @@ function imageColumn(config: ContainerConfig): string {
   return config.image?.name ?? config.root.path;
 }
 
+/** The PORTS column: a running container's published ports. */
+function portsColumn(lease: Lease | null): string {
+  return formatPorts(lease?.ports ?? []);
+}
+
 /** One `ps --format json` object, with Docker's keys. */
-export function psJson(record: ContainerRecord, now: Date): Record<string, string> {
+export function psJson(
+  record: ContainerRecord,
+  now: Date,
+  lease: Lease | null = null,
+): Record<string, string> {
   return {
     ID: record.config.id.slice(0, 12),
     Image: imageColumn(record.config),
@@ -34,12 +46,13 @@ export function psJson(record: ContainerRecord, now: Date): Record<string, strin
     RunningFor: humanDuration(now.getTime() - Date.parse(record.config.created)),
     Status: statusColumn(record, now),
     State: record.state.status,
-    Ports: "",
+    Ports: portsColumn(lease),
     Names: record.config.name,
   };
 }
 
 export const ps: CommandModule = {
+  interspersed: true,
   usage: "husk ps [OPTIONS]",
   summary: "List containers (running ones; -a for all).",
   flags: [
@@ -50,7 +63,7 @@ export const ps: CommandModule = {
   ],
   main: async (paths, values, rest) => {
     refuseArguments("ps", rest);
-    await collectStaleCgroups(paths);
+    await collectStale(paths);
     const format = (values.format as string | undefined) ?? "table";
     if (format !== "json" && format !== "table") {
       throw new InvalidInputError(`unknown --format "${format}": use json or table`);
@@ -61,10 +74,12 @@ export const ps: CommandModule = {
       .filter((r) => values.all === true || r.state.status === "running")
       .sort((a, b) => Date.parse(b.config.created) - Date.parse(a.config.created));
     const id = (r: ContainerRecord) => (full ? r.config.id : r.config.id.slice(0, 12));
+    const leases = readLeases(paths);
+    const lease = (r: ContainerRecord) => leases[r.config.id] ?? null;
     if (values.quiet) {
       records.forEach((r) => console.log(id(r)));
     } else if (format === "json") {
-      records.forEach((r) => console.log(JSON.stringify({ ...psJson(r, now), ID: id(r) })));
+      records.forEach((r) => console.log(JSON.stringify({ ...psJson(r, now, lease(r)), ID: id(r) })));
     } else {
       console.log(renderTable(
         ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
@@ -74,7 +89,7 @@ export const ps: CommandModule = {
           commandColumn(r.config.process.args, full),
           `${humanDuration(now.getTime() - Date.parse(r.config.created))} ago`,
           statusColumn(r, now),
-          "",
+          portsColumn(lease(r)),
           r.config.name,
         ]),
       ));
@@ -89,8 +104,33 @@ function userBinds(config: ContainerConfig) {
   return config.mounts.filter((m) => m.type === "bind" && m.options.includes("rbind"));
 }
 
+/** Docker's NetworkSettings: the container's address and published ports while it runs. */
+export function networkSettings(config: ContainerConfig, lease: Lease | null): Record<string, unknown> {
+  const ports: Record<string, { HostIp: string; HostPort: string }[] | null> = {};
+  for (const exposed of config.network.exposedPorts) ports[exposed] = null;
+  for (const p of lease?.ports ?? []) {
+    (ports[`${p.containerPort}/${p.protocol}`] ??= []).push({
+      HostIp: p.hostIp || "0.0.0.0",
+      HostPort: String(p.hostPort),
+    });
+  }
+  const network = config.network.mode === "bridge"
+    ? config.network.network ?? DEFAULT_NETWORK
+    : config.network.mode;
+  const endpoint = {
+    IPAddress: lease?.address ?? "",
+    IPPrefixLen: lease?.prefix ?? 0,
+    Gateway: lease?.gateway ?? "",
+  };
+  return {
+    ...endpoint,
+    Ports: ports,
+    Networks: config.network.mode === "container" ? {} : { [network]: { NetworkID: "", ...endpoint } },
+  };
+}
+
 /** Docker's `inspect` shape, from what husk records. */
-export function inspectJson(record: ContainerRecord): Record<string, unknown> {
+export function inspectJson(record: ContainerRecord, lease: Lease | null = null): Record<string, unknown> {
   const { config, state } = record;
   const running = state.status === "running";
   return {
@@ -123,7 +163,7 @@ export function inspectJson(record: ContainerRecord): Record<string, unknown> {
       Cmd: config.process.args,
       WorkingDir: config.process.cwd,
       Image: imageColumn(config),
-      ExposedPorts: Object.fromEntries(config.exposedPorts.map((p) => [p, {}])),
+      ExposedPorts: Object.fromEntries(config.network.exposedPorts.map((p) => [p, {}])),
     },
     HostConfig: {
       AutoRemove: config.autoRemove,
@@ -139,7 +179,23 @@ export function inspectJson(record: ContainerRecord): Record<string, unknown> {
           .map((m) => [m.destination, m.options.join(",")]),
       ),
       LogConfig: { Type: "husk-binary", Config: { "max-size": String(config.log.maxSize), "max-file": "2" } },
+      NetworkMode: config.network.mode === "container"
+        ? `container:${config.network.container}`
+        : config.network.mode === "bridge"
+        ? config.network.network ?? DEFAULT_NETWORK
+        : config.network.mode,
+      PortBindings: Object.fromEntries(
+        config.network.ports.map((p) => [
+          `${p.containerPort}/${p.protocol}`,
+          [{ HostIp: p.hostIp, HostPort: p.hostPort === 0 ? "" : String(p.hostPort) }],
+        ]),
+      ),
+      Dns: config.network.dns.servers,
+      DnsSearch: config.network.dns.search,
+      DnsOptions: config.network.dns.options,
+      ExtraHosts: config.network.extraHosts.map((h) => `${h.host}:${h.address}`),
     },
+    NetworkSettings: networkSettings(config, lease),
     Mounts: userBinds(config)
       .map((m) => ({
         Type: "bind",
@@ -154,14 +210,17 @@ export function inspectJson(record: ContainerRecord): Record<string, unknown> {
 }
 
 export const inspect: CommandModule = {
+  interspersed: true,
   usage: "husk inspect CONTAINER [CONTAINER...]",
   summary: "Show containers' configuration and state as JSON.",
   flags: [],
   main: async (paths, _values, rest) => {
     if (rest.length === 0) throw new InvalidInputError(`"husk inspect" requires at least 1 argument`);
     const found: Record<string, unknown>[] = [];
+    const leases = readLeases(paths);
     const code = await forEachRef(rest, (ref) => {
-      found.push(inspectJson(findContainer(paths, ref)));
+      const record = findContainer(paths, ref);
+      found.push(inspectJson(record, leases[record.config.id] ?? null));
     }, (m) => console.error(`husk: ${m}`));
     console.log(JSON.stringify(found, null, 4));
     return code;

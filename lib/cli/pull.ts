@@ -58,6 +58,7 @@ export const pull: CommandModule = {
   usage: "husk pull [OPTIONS] NAME[:TAG|@DIGEST]",
   summary: "Download an image from a registry.",
   flags: PULL_FLAGS,
+  interspersed: true,
   main: async (paths, values, rest) => {
     if (rest.length !== 1) throw new InvalidInputError(`"husk pull" requires exactly 1 argument`);
     await pullWithReport(paths, rest[0], {
@@ -77,6 +78,7 @@ export const login: CommandModule = {
     { name: "password-stdin", help: "read the password from stdin" },
     { name: "insecure", help: "plain HTTP, for a registry on this machine" },
   ],
+  interspersed: true,
   main: async (paths, values, rest) => {
     const domain = rest[0] ?? DEFAULT_DOMAIN;
     const username = values.username as string | undefined;

@@ -1,9 +1,9 @@
 /** `husk run`: start a container in the foreground, attached to this terminal, and exit with its code. */
 import { defaultRunOptions, type RunOptions } from "../config/options.ts";
-import { ExitCode, HuskError, InvalidInputError } from "../errors.ts";
+import { ExitCode, InvalidInputError } from "../errors.ts";
 import { formatBytes, parseBytes } from "../config/resources.ts";
 import { RESOURCE_FLAGS, resourceFlags } from "./resources.ts";
-import { collectStaleCgroups } from "../runtime/status.ts";
+import { collectStale } from "../runtime/status.ts";
 import { attachConsole } from "../terminal/console.ts";
 import { type Container, dryRun, startContainer } from "../runtime/container.ts";
 import { formatPlan } from "../spawn/format.ts";
@@ -56,6 +56,29 @@ const FLAGS: readonly Flag[] = [
   { name: "uidmap", value: "C:H:N", multiple: true, help: "map container uids C.. to host uids H.. (N ids)" },
   { name: "gidmap", value: "C:H:N", multiple: true, help: "map container gids (default: as --uidmap)" },
   { name: "init", help: "run an init (tini) as PID 1: it forwards signals and reaps zombies" },
+  {
+    name: "network",
+    value: "NET",
+    help: "bridge (default), none, host, container:NAME, or a network from `husk network create`",
+  },
+  {
+    name: "publish",
+    short: "p",
+    value: "[IP:][HOST:]CTR[/PROTO]",
+    multiple: true,
+    help: "publish a container port on the host (8080:80, 127.0.0.1:53:53/udp, 8000-8001:80-81)",
+  },
+  { name: "publish-all", short: "P", help: "publish every exposed port on a free host port" },
+  { name: "expose", value: "PORT[/PROTO]", multiple: true, help: "expose a port (published by -P)" },
+  { name: "dns", value: "IP", multiple: true, help: "a name server for the container" },
+  { name: "dns-search", value: "DOMAIN", multiple: true, help: "a DNS search domain" },
+  { name: "dns-option", value: "OPT", multiple: true, help: "a resolver option (resolv.conf's options)" },
+  {
+    name: "add-host",
+    value: "NAME:IP",
+    multiple: true,
+    help: "add a line to /etc/hosts (IP may be host-gateway)",
+  },
   ...RESOURCE_FLAGS,
   {
     name: "log-opt",
@@ -170,40 +193,16 @@ export function runOptions(
     userns: text("userns"),
     uidmap: list("uidmap"),
     gidmap: list("gidmap"),
+    network: text("network"),
+    publish: list("publish"),
+    publishAll: v["publish-all"] === true,
+    expose: list("expose"),
+    dns: list("dns"),
+    dnsSearch: list("dns-search"),
+    dnsOption: list("dns-option"),
+    addHost: list("add-host"),
     command,
   };
-}
-
-/**
- * startContainer, with a hint when a command of the default root filesystem is not found and its name could
- * be an image's (`husk run alpine sh` before `husk pull alpine`).
- */
-async function startWithHint(paths: StatePaths, options: RunOptions): Promise<Container> {
-  try {
-    return await startContainer(paths, options);
-  } catch (e) {
-    const word = options.command[0];
-    if (
-      e instanceof HuskError && e.exitCode === ExitCode.NotFound && options.image === undefined &&
-      options.rootfs === undefined && word !== undefined && isReference(word)
-    ) {
-      throw new HuskError(
-        `${e.message} (nor is "${word}" an image in the store: 'husk pull ${word}' fetches it)`,
-        e.exitCode,
-        { cause: e },
-      );
-    }
-    throw e;
-  }
-}
-
-function isReference(word: string): boolean {
-  try {
-    parseReference(word);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function runCommand(paths: StatePaths, options: RunOptions, planOnly: boolean): Promise<number> {
@@ -211,7 +210,7 @@ export async function runCommand(paths: StatePaths, options: RunOptions, planOnl
     console.log(formatPlan(dryRun(paths, options)));
     return 0;
   }
-  await collectStaleCgroups(paths);
+  await collectStale(paths);
   if (options.image !== undefined && findImage(readCatalog(paths), options.image) === null) {
     // As Docker does, and like Docker, registries on this machine may answer in plain HTTP.
     console.error(`Unable to find image '${displayName(options.image)}' locally`);
@@ -219,7 +218,7 @@ export async function runCommand(paths: StatePaths, options: RunOptions, planOnl
     await (await import("./pull.ts")).pullWithReport(paths, options.image, { insecure, quiet: false });
   }
   if (options.detach) {
-    const container = await startWithHint(paths, options);
+    const container = await startContainer(paths, options);
     console.log(container.id);
     return 0;
   }
@@ -229,7 +228,7 @@ export async function runCommand(paths: StatePaths, options: RunOptions, planOnl
   const stopForwarding = forwardSignals((signal) => container ? container.kill(signal) : early.push(signal));
   try {
     const consoleSize = options.tty && Deno.stdout.isTerminal() ? Deno.consoleSize() : undefined;
-    container = await startWithHint(paths, { ...options, consoleSize });
+    container = await startContainer(paths, { ...options, consoleSize });
     early.forEach((signal) => container!.kill(signal));
     const terminal = container.process.console === null
       ? null

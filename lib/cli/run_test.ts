@@ -80,6 +80,7 @@ Deno.test("runOptions: no flags are the defaults", () => {
     restart: undefined,
     logMaxSize: undefined,
     userns: undefined,
+    network: undefined,
     resources: {
       memory: undefined,
       memorySwap: undefined,
@@ -148,6 +149,35 @@ Deno.test("runOptions: every flag lands in its field", () => {
   equal(o.noPivot, true);
   equal(o.detach, false);
   deepEqual(o.command, ["alpine-cmd", "--rm"]);
+});
+
+Deno.test("runOptions: the network flags, as typed", () => {
+  const o = run([
+    "--network",
+    "backend",
+    "-p",
+    "8080:80",
+    "--publish",
+    "53:53/udp",
+    "-P",
+    "--expose",
+    "9000",
+    "--dns",
+    "1.1.1.1",
+    "--dns-search",
+    "example.org",
+    "--dns-option",
+    "ndots:2",
+    "--add-host",
+    "db:10.0.0.5",
+    "sh",
+  ]);
+  equal(o.network, "backend");
+  deepEqual(o.publish, ["8080:80", "53:53/udp"]);
+  equal(o.publishAll, true);
+  deepEqual(o.expose, ["9000"]);
+  deepEqual([o.dns, o.dnsSearch, o.dnsOption], [["1.1.1.1"], ["example.org"], ["ndots:2"]]);
+  deepEqual(o.addHost, ["db:10.0.0.5"]);
 });
 
 Deno.test("runOptions: --no-pivot and -d", () => {

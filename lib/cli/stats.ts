@@ -64,6 +64,7 @@ const HEADER = [
 ];
 
 export const stats: CommandModule = {
+  interspersed: true,
   usage: "husk stats [OPTIONS] [CONTAINER...]",
   summary: "Show running containers' resource use (CPU %, memory, pids), live.",
   flags: [
@@ -102,6 +103,7 @@ export const stats: CommandModule = {
 };
 
 export const update: CommandModule = {
+  interspersed: true,
   usage: "husk update [OPTIONS] CONTAINER [CONTAINER...]",
   summary: "Change the limits of containers.",
   flags: RESOURCE_FLAGS,

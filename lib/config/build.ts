@@ -1,6 +1,7 @@
 /** RunOptions -> ContainerConfig: pure; whatever it must read from the host comes in through `BuildContext`. */
 import { InvalidInputError } from "../errors.ts";
 import { DEFAULT_NAMESPACES, defaultDevices, defaultMounts } from "./defaults.ts";
+import { buildNetwork } from "./network.ts";
 import { buildEnv, parseEnvEntry, parseEnvFile } from "./env.ts";
 import { type ImageContext, imageDefaults } from "./image.ts";
 import type { RunOptions } from "./options.ts";
@@ -36,6 +37,8 @@ export interface BuildContext {
   hostCapabilities: readonly string[];
   /** The texts of /etc/subuid and /etc/subgid ("" when absent). */
   subordinateIds(): { subuid: string; subgid: string };
+  /** The full ID of an existing container named by --network container:REF. */
+  resolveContainer(ref: string): string;
   now: Date;
 }
 
@@ -80,6 +83,22 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
   const ids = usernsWanted ? ctx.subordinateIds() : { subuid: "", subgid: "" };
   const userns = buildUserns(options, ids.subuid, ids.subgid);
   const args = init ? [INIT_PATH, "--", ...command] : command;
+  // The image's EXPOSE ports join --expose's (what -P publishes).
+  const fromImage = image.exposedPorts.filter((p) =>
+    !options.expose.some((e) => e === p || `${e}/tcp` === p)
+  );
+  const expose = [...fromImage, ...options.expose];
+  const network = buildNetwork({ ...options, expose }, ctx.resolveContainer);
+  if (network.mode === "container" && userns) {
+    // Joining a namespace owned by another user namespace needs privileges the remapped child lacks.
+    throw new InvalidInputError(
+      "conflicting options: --network container:NAME and a user namespace (--userns=remap)",
+    );
+  }
+  // Host and container modes use a namespace that exists already: the host's, or joined at start.
+  const namespaces = DEFAULT_NAMESPACES.filter((ns) =>
+    ns !== "network" || ["bridge", "none"].includes(network.mode)
+  );
   return {
     id: ctx.id,
     name: ctx.name,
@@ -97,7 +116,7 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
         : undefined,
       stdin: options.interactive,
     },
-    namespaces: userns ? [...DEFAULT_NAMESPACES, "user"] : [...DEFAULT_NAMESPACES],
+    namespaces: userns ? [...namespaces, "user"] : namespaces,
     // Sorted together, so that a user's /etc volume lies under the generated /etc/hosts, as with Docker.
     mounts: [
       ...defaultMounts(security.privileged),
@@ -111,8 +130,8 @@ export function buildConfig(options: RunOptions, ctx: BuildContext): ContainerCo
     resources: parseResources(options.resources, ctx.host),
     security,
     userns,
+    network,
     image: ctx.image ? { id: ctx.image.id, name: ctx.image.name, layers: ctx.image.layers } : null,
-    exposedPorts: image.exposedPorts,
   };
 }
 
@@ -137,9 +156,9 @@ export function parseRestartPolicy(text: string | undefined): RestartPolicy {
   );
 }
 
-/** /etc/hostname and /etc/hosts, written by the runtime, bind-mounted unless the user mounts their own. */
+/** /etc/hostname, /etc/hosts and /etc/resolv.conf, written by the runtime, bind-mounted unless the user mounts their own. */
 function etcMounts(etcDir: string, userMounts: readonly Mount[]): Mount[] {
-  return ["hostname", "hosts"]
+  return ["hostname", "hosts", "resolv.conf"]
     .filter((f) => !userMounts.some((m) => m.destination === `/etc/${f}`))
     .map((f) => ({
       destination: `/etc/${f}`,
@@ -161,18 +180,4 @@ function rejectDuplicateDestinations(mounts: readonly Mount[]): void {
 function sortByDepth(mounts: Mount[]): Mount[] {
   const depth = (m: Mount) => m.destination.split("/").filter(Boolean).length;
   return mounts.toSorted((a, b) => depth(a) - depth(b));
-}
-
-/** The contents of the container's /etc/hosts. */
-export function hostsFile(hostname: string): string {
-  return [
-    "127.0.0.1\tlocalhost",
-    "::1\tlocalhost ip6-localhost ip6-loopback",
-    "fe00::0\tip6-localnet",
-    "ff00::0\tip6-mcastprefix",
-    "ff02::1\tip6-allnodes",
-    "ff02::2\tip6-allrouters",
-    `127.0.1.1\t${hostname}`,
-    "",
-  ].join("\n");
 }

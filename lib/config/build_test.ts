@@ -5,7 +5,6 @@ import {
   type BuildContext,
   DEFAULT_COMMAND,
   DEFAULT_LOG_MAX_SIZE,
-  hostsFile,
   INIT_PATH,
   parseRestartPolicy,
 } from "./build.ts";
@@ -151,7 +150,7 @@ Deno.test("buildConfig: the default namespaces, devices and kernel mounts", () =
   deepEqual(DEFAULT_NAMESPACES, ["pid", "network", "ipc", "uts", "mount", "cgroup"]);
 });
 
-Deno.test("buildConfig: /etc/hostname and /etc/hosts are bind-mounted from the etc directory", () => {
+Deno.test("buildConfig: /etc/hostname, hosts and resolv.conf are bind-mounted from the etc directory", () => {
   const c = build();
   const etc = c.mounts.filter((m) => m.destination.startsWith("/etc/"));
   deepEqual(etc, [
@@ -165,6 +164,12 @@ Deno.test("buildConfig: /etc/hostname and /etc/hosts are bind-mounted from the e
       destination: "/etc/hosts",
       type: "bind",
       source: "/var/lib/husk/containers/abc/hosts",
+      options: ["bind", "rw"],
+    },
+    {
+      destination: "/etc/resolv.conf",
+      type: "bind",
+      source: "/var/lib/husk/containers/abc/resolv.conf",
       options: ["bind", "rw"],
     },
   ]);
@@ -206,6 +211,7 @@ Deno.test("buildConfig: user mounts come after the defaults, sorted with /etc fi
     "/etc",
     "/etc/hostname",
     "/etc/hosts",
+    "/etc/resolv.conf",
     "/data/sub",
     "/data/tmp",
     "/data/sub/deep",
@@ -277,11 +283,4 @@ Deno.test("buildConfig: the log size, 10 MiB by default", () => {
   equal(DEFAULT_LOG_MAX_SIZE, 10 * 1024 * 1024);
   deepEqual(build().log, { maxSize: 10 * 1024 * 1024 });
   deepEqual(build({ logMaxSize: 4096 }).log, { maxSize: 4096 });
-});
-
-Deno.test("hostsFile: localhost entries and the hostname on 127.0.1.1", () => {
-  const text = hostsFile("box");
-  ok(text.startsWith("127.0.0.1\tlocalhost\n"));
-  ok(text.endsWith("127.0.1.1\tbox\n"));
-  ok(text.includes("::1\tlocalhost ip6-localhost ip6-loopback\n"));
 });

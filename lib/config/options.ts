@@ -45,6 +45,19 @@ export interface RunOptions {
   userns?: string;
   uidmap: string[];
   gidmap: string[];
+  /** --network: bridge (default), none, host, container:NAME or a network's name. */
+  network?: string;
+  /** -p values, as typed. */
+  publish: string[];
+  /** -P: publish every exposed port to a free host port. */
+  publishAll: boolean;
+  /** --expose values, as typed. */
+  expose: string[];
+  dns: string[];
+  dnsSearch: string[];
+  dnsOption: string[];
+  /** --add-host values, as typed. */
+  addHost: string[];
   command: string[];
 }
 
@@ -68,6 +81,13 @@ export function defaultRunOptions(): RunOptions {
     uidmap: [],
     gidmap: [],
     init: false,
+    publish: [],
+    publishAll: false,
+    expose: [],
+    dns: [],
+    dnsSearch: [],
+    dnsOption: [],
+    addHost: [],
     command: [],
   };
 }

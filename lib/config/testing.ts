@@ -2,6 +2,7 @@
  * Test support: a build context that reads nothing from the host (no environment, no env files, no seccomp
  * profile, two CPUs, no init binary, every capability), and a config built with it, as planning tests need.
  */
+import { StateError } from "../errors.ts";
 import { CAPABILITIES } from "../security/capabilities.ts";
 import { buildConfig, type BuildContext } from "./build.ts";
 import { defaultRunOptions, type RunOptions } from "./options.ts";
@@ -27,6 +28,13 @@ export function testContext(overrides: Partial<BuildContext> = {}): BuildContext
     },
     hostCapabilities: Object.keys(CAPABILITIES),
     subordinateIds: () => ({ subuid: "", subgid: "" }),
+    // One other container exists, "web" (ID "c0ffee" followed by zeros).
+    resolveContainer: (ref: string) => {
+      if (ref === "web" || "c0ffee".startsWith(ref) || ref.startsWith("c0ffee")) {
+        return "c0ffee".padEnd(64, "0");
+      }
+      throw new StateError(`no such container: ${ref}`);
+    },
     now: new Date(0),
     ...overrides,
   };

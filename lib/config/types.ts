@@ -3,6 +3,8 @@
  * the container, computed from the command line before anything touches the system.
  */
 
+import type { ExtraHost } from "../network/dns.ts";
+import type { PortMapping } from "../network/ports.ts";
 import type { Resources } from "./resources.ts";
 import type { SecurityConfig } from "./security.ts";
 import type { UserNamespace } from "./userns.ts";
@@ -69,10 +71,9 @@ export interface ContainerConfig {
   userns: UserNamespace | null;
   /** What happens when a detached container exits (a `stop` or `rm -f` is never followed by a restart). */
   restartPolicy: RestartPolicy;
+  network: NetworkConfig;
   /** The image whose layers are overlaid at root.path; null for a plain directory (--rootfs). */
   image: ImageRootfs | null;
-  /** The image's EXPOSE ports ("80/tcp"), for -P. */
-  exposedPorts: string[];
 }
 
 export interface ImageRootfs {
@@ -82,6 +83,24 @@ export interface ImageRootfs {
   name: string;
   /** Extracted layer directories, lowest first. */
   layers: string[];
+}
+
+/**
+ * How the container is networked. bridge: its own namespace with `eth0` on a husk network (a bridge);
+ * none: its own namespace with only `lo`; host: the host's namespace; container: another container's.
+ */
+export interface NetworkConfig {
+  mode: "bridge" | "none" | "host" | "container";
+  /** bridge: the network's name ("bridge", the default network, or a user-defined one). */
+  network: string | null;
+  /** container: the full ID of the container whose network namespace is joined. */
+  container: string | null;
+  /** -p, and -P's exposed ports (a hostPort of 0 is chosen at start). */
+  ports: PortMapping[];
+  /** --expose (and, with images, their exposed ports): "80/tcp". */
+  exposedPorts: string[];
+  dns: { servers: string[]; search: string[]; options: string[] };
+  extraHosts: ExtraHost[];
 }
 
 export interface RestartPolicy {

@@ -12,7 +12,7 @@ import {
   realFs,
 } from "../cgroups/mod.ts";
 import type { ContainerConfig } from "../config/types.ts";
-import { DEFAULT_ROOT, type StatePaths } from "../state/paths.ts";
+import { DEFAULT_ROOT, rootTag, type StatePaths } from "../state/paths.ts";
 
 /**
  * husk's parent cgroup for a state root: `husk` for the default root, `husk/root-<hash>` for another, so
@@ -22,10 +22,8 @@ export function cgroupOptions(paths: StatePaths): CgroupOptions {
   // The hierarchies do not change while a command runs: detected once per process.
   layout ??= detectLayout(realFs, "/sys/fs/cgroup");
   if (paths.root === DEFAULT_ROOT) return { parent: "husk", layout, controllers: CONTAINER_CONTROLLERS };
-  let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(paths.root)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
   return {
-    parent: `husk/root-${hash.toString(16).padStart(8, "0")}`,
+    parent: `husk/root-${rootTag(paths)}`,
     layout,
     controllers: CONTAINER_CONTROLLERS,
   };

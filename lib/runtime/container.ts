@@ -3,21 +3,23 @@
  * The library API (mod.ts) and the CLI both drive containers through here.
  */
 import { kill as killPid, waitPid, type WaitStatus } from "../../ffi/process.ts";
-import { buildConfig, hostsFile } from "../config/build.ts";
+import { buildConfig } from "../config/build.ts";
 import type { RunOptions } from "../config/options.ts";
 import type { ContainerConfig } from "../config/types.ts";
-import { InvalidInputError } from "../errors.ts";
+import { InvalidInputError, StateError } from "../errors.ts";
 import { type HostFacts, readHostFacts } from "../config/resources.ts";
 import { capabilitiesOfMask } from "../security/capabilities.ts";
 import { createContainerCgroup, releaseCgroup } from "./cgroups.ts";
 import { hostFs } from "../rootfs/resolve.ts";
 import type { ChildPlan } from "../spawn/plan.ts";
 import { isValidName, newId, newName } from "../state/ids.ts";
+import { lookup } from "../state/lookup.ts";
 import { processStartTime } from "../state/liveness.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import {
   createdState,
   createRecord,
+  listRecords,
   removeRecord,
   takenNames,
   withLock,
@@ -26,6 +28,7 @@ import {
 } from "../state/store.ts";
 import { exitCommand, installedMonitor, monitorEnv, monitorPath } from "./monitor.ts";
 import { type ContainerProcess, dryRunPlan, type MonitorOptions, startContainerProcess } from "./process.ts";
+import { attachNetwork, releaseNetwork, sampleInterface } from "./network.ts";
 import { resolveRootfs } from "./rootfs.ts";
 import { accountFiles } from "./accounts.ts";
 import { detachMount } from "../../ffi/mount.ts";
@@ -76,7 +79,7 @@ export class Container {
   async #reap(): Promise<ExitResult> {
     const exitCode = exitCodeOf(await waitPid(this.process.pid));
     const finishedAt = new Date();
-    const { oomKilled } = await releaseCgroup(this.paths, this.id);
+    const { oomKilled } = await releaseResources(this.paths, this.id);
     withLock(
       this.paths,
       () =>
@@ -88,6 +91,13 @@ export class Container {
   }
 }
 
+/** After the container ended: its cgroup (with the OOM verdict) and its network lease are released. */
+export async function releaseResources(paths: StatePaths, id: string): Promise<{ oomKilled: boolean }> {
+  const result = await releaseCgroup(paths, id);
+  await releaseNetwork(paths, id);
+  return result;
+}
+
 /** The child's plan for `options`, computed without creating anything (for --dry-run). */
 export function dryRun(paths: StatePaths, options: RunOptions): ChildPlan {
   const config = configFor(paths, options, newId(), options.name ?? "dry-run");
@@ -95,7 +105,12 @@ export function dryRun(paths: StatePaths, options: RunOptions): ChildPlan {
   const etcDir = containerDir(paths, config.id) + "/";
   const host = config.image ? layeredFs(config.root.path, config.image.layers, hostFs) : hostFs;
   const fs = { ...host, stat: (p: string) => p.startsWith(etcDir) ? "file" as const : host.stat(p) };
-  return dryRunPlan(config, fs, options.detach ? monitorOptions(paths, config) : undefined);
+  return dryRunPlan(
+    config,
+    fs,
+    options.detach ? monitorOptions(paths, config) : undefined,
+    config.network.mode === "bridge" ? sampleInterface() : undefined,
+  );
 }
 
 /** tini's static build (Debian's tini package), which runs in any root filesystem. */
@@ -139,6 +154,15 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
       }
     },
     subordinateIds: () => ({ subuid: readIfPresent("/etc/subuid"), subgid: readIfPresent("/etc/subgid") }),
+    resolveContainer: (ref) => {
+      try {
+        return lookup(listRecords(paths).map((r) => r.config), ref).id;
+      } catch (e) {
+        // For `run`, an unknown container is bad input (exit 125), as with Docker.
+        if (e instanceof StateError) throw new InvalidInputError(e.message);
+        throw e;
+      }
+    },
     readSeccompProfile: (f) => {
       try {
         return Deno.readTextFileSync(f);
@@ -178,7 +202,6 @@ export function createContainer(paths: StatePaths, options: RunOptions): Contain
     // must let it through (traverse, not list).
     if (config.userns) Deno.chmodSync(paths.root, (Deno.statSync(paths.root).mode! & 0o777) | 0o011);
     Deno.writeTextFileSync(`${dir}/hostname`, config.hostname + "\n");
-    Deno.writeTextFileSync(`${dir}/hosts`, hostsFile(config.hostname));
     return config;
   } catch (e) {
     removeRecord(paths, id);
@@ -204,22 +227,29 @@ export async function startCreated(
     ? createContainerCgroup(paths, config)
     : await withLockAsync(paths, async () => {
       writeState(paths, config.id, { ...createdState(), restartCount });
-      // A previous run's cgroup, which its monitor's exit command has not released yet (a restart).
-      await releaseCgroup(paths, config.id);
+      // A previous run's cgroup and lease, which its monitor's exit command has not released yet (a restart).
+      await releaseResources(paths, config.id);
       return createContainerCgroup(paths, config);
     });
   // The overlay stays on the host only until the container's own mount namespace holds it (overlay.ts).
   const overlay = config.image ? await mountImageRoot(paths, dir, config) : null;
   let process: ContainerProcess;
   try {
+    const network = await attachNetwork(paths, config);
     process = await startContainerProcess(config, {
       usernsCopies: `${paths.root}/userns-rootfs`,
       rootShifted: overlay !== null,
       // The process joins its cgroup before it is released, so nothing it runs escapes the limits.
-      prepare: (pid) => cgroup.join(pid),
+      prepare: async (pid) => {
+        cgroup.join(pid);
+        await network.prepare(pid);
+      },
       detached: detach ? monitorOptions(paths, config) : undefined,
+      netnsPath: network.netnsPath,
+      eth0: network.eth0,
     });
   } catch (e) {
+    await releaseNetwork(paths, config.id);
     await cgroup.destroy();
     throw e;
   } finally {

@@ -20,6 +20,7 @@ import { type ExecWiring, JOIN_ORDER, planExec } from "../spawn/exec.ts";
 import { syscall } from "../../ffi/native.ts";
 import { ERRNO, SIGKILL } from "../spawn/linux.ts";
 import { type ChildPlan, planChild, type Step, type Wiring } from "../spawn/plan.ts";
+import type { InterfaceSetup } from "../spawn/network.ts";
 
 export interface ContainerProcess {
   pid: number;
@@ -49,6 +50,10 @@ export interface StartOptions {
   usernsCopies?: string;
   /** The root filesystem's owners are already in the user namespace's range (an image's chowned layers). */
   rootShifted?: boolean;
+  /** The network namespace to join (another container's), instead of a new one. */
+  netnsPath?: string;
+  /** On a bridge network: eth0's address and gateway (the caller's `prepare` moves eth0 in). */
+  eth0?: InterfaceSetup;
 }
 
 /** The signals this process ignores (an ignored disposition would survive execve into the container). */
@@ -61,7 +66,12 @@ export function ignoredSignals(): number[] {
 }
 
 /** The plan with placeholder descriptors, for `--dry-run`. */
-export function dryRunPlan(config: ContainerConfig, fs: FsView, detached?: MonitorOptions): ChildPlan {
+export function dryRunPlan(
+  config: ContainerConfig,
+  fs: FsView,
+  detached?: MonitorOptions,
+  eth0?: InterfaceSetup,
+): ChildPlan {
   const wiring: Wiring = {
     syncRead: 3,
     syncWrite: 4,
@@ -69,8 +79,9 @@ export function dryRunPlan(config: ContainerConfig, fs: FsView, detached?: Monit
     console: config.process.terminal ? { child: 6, parent: 7 } : undefined,
     output: detached && !config.process.terminal ? { stdout: 8, stderr: 9 } : undefined,
     dieWithParent: !detached,
+    netns: config.network.mode === "container" ? 15 : undefined,
   };
-  const ctx = { wiring, ignoredSignals: ignoredSignals(), fs };
+  const ctx = { wiring, ignoredSignals: ignoredSignals(), fs, eth0 };
   if (!detached) return planChild(config, ctx);
   const output = config.process.terminal ? { console: 7 } : { stdout: 11, stderr: 12 };
   const monitor = { pidWrite: 10, output, dirFd: 13, devNull: 14, ...detached };
@@ -118,6 +129,7 @@ export async function startContainerProcess(
     const [stderrRead, stderrWrite] = pipes ? fds.add(...pipe()) : [null, null];
     const [pidRead, pidWrite] = detached ? fds.add(...pipe()) : [null, null];
     const [rootfsParent, rootfsChild] = config.userns ? fds.add(...socketPair()) : [null, null];
+    const [netns] = options.netnsPath ? fds.add(openFd(options.netnsPath, O_RDONLY)) : [null];
     const wiring: Wiring = {
       syncRead,
       syncWrite,
@@ -126,8 +138,9 @@ export async function startContainerProcess(
       output: pipes ? { stdout: stdoutWrite!, stderr: stderrWrite! } : undefined,
       dieWithParent: !detached,
       rootfsSocket: rootfsParent === null ? undefined : { parent: rootfsParent, child: rootfsChild! },
+      netns: netns ?? undefined,
     };
-    const ctx = { wiring, ignoredSignals: ignoredSignals(), fs: options.fs ?? hostFs };
+    const ctx = { wiring, ignoredSignals: ignoredSignals(), fs: options.fs ?? hostFs, eth0: options.eth0 };
     // With a user namespace, the id maps and the id-mapped root come before anything else the child needs.
     const prepare = async (pid: number) => {
       if (config.userns) {
@@ -167,7 +180,7 @@ export async function startContainerProcess(
     const { pid: child, memory } = spawn(plan.cloneFlags, plan.steps, errWrite);
     sharedWithChildren.add(memory);
     try {
-      fds.close(syncRead, errWrite, consoleChild, rootfsChild, ...monitorFds);
+      fds.close(syncRead, errWrite, consoleChild, rootfsChild, netns, ...monitorFds);
       let pid = child;
       let monitorPid: number | null = null;
       if (detached) {

@@ -18,6 +18,7 @@ import {
 } from "../state/store.ts";
 import { removeStaleCgroups } from "../cgroups/mod.ts";
 import { cgroupOptions } from "./cgroups.ts";
+import { collectStaleLeases } from "./network.ts";
 
 export interface ExitResult {
   /** Docker's convention: the command's own code, or 128 + the signal that killed it; null when unknown. */
@@ -102,8 +103,11 @@ export async function waitForExit(paths: StatePaths, id: string): Promise<ExitRe
   }
 }
 
-/** Removes the cgroups of containers that are gone or exited (husk was killed before it could). */
-export async function collectStaleCgroups(paths: StatePaths): Promise<void> {
+/**
+ * Removes the cgroups and network leases of containers that are gone or exited (husk was killed before it
+ * could).
+ */
+export async function collectStale(paths: StatePaths): Promise<void> {
   // Records first brought up to date (a container whose husk was killed becomes "exited"), outside the lock.
   currentRecords(paths);
   await withLockAsync(paths, async () => {
@@ -112,4 +116,5 @@ export async function collectStaleCgroups(paths: StatePaths): Promise<void> {
     );
     await removeStaleCgroups(live, cgroupOptions(paths));
   });
+  await collectStaleLeases(paths);
 }

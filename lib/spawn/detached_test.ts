@@ -27,6 +27,7 @@ const HOST: Record<string, string> = {
   "/r/dev": "dir",
   [`${ETC}/hostname`]: "file",
   [`${ETC}/hosts`]: "file",
+  [`${ETC}/resolv.conf`]: "file",
 };
 
 function config(o: Partial<RunOptions> = {}): ContainerConfig {

@@ -10,14 +10,10 @@ import { DEV_SYMLINKS } from "../config/defaults.ts";
 import { ExitCode, HuskError, InvalidInputError } from "../errors.ts";
 import { type FsView, type Layer, resolveInRoot } from "../rootfs/resolve.ts";
 import {
-  AF_INET,
   AT_FDCWD,
   CLONE,
   CLOSE_RANGE_CLOEXEC,
   ERRNO,
-  IFF_LOOPBACK,
-  IFF_RUNNING,
-  IFF_UP,
   makedev,
   MNT_DETACH,
   MOVE_MOUNT_F_EMPTY_PATH,
@@ -33,9 +29,6 @@ import {
   SIG_SETMASK,
   SIGCHLD,
   SIGKILL,
-  SIOCSIFFLAGS,
-  SOCK_CLOEXEC,
-  SOCK_DGRAM,
   SOL_SOCKET,
   TIOCGPTPEER,
   TIOCSCTTY,
@@ -45,6 +38,7 @@ import {
 import { mountFlagNames, parseMountOptions } from "./mount_options.ts";
 import { boundingSteps, capabilitySteps, maskSteps, seccompSteps } from "./confine.ts";
 import { seccompProgram } from "../security/filter.ts";
+import { type InterfaceSetup, interfaceSteps, joinNetworkSteps, loopbackSteps } from "./network.ts";
 
 /** A step with what it does in words, for error messages and the dry run. */
 export interface Step extends RawStep {
@@ -68,6 +62,8 @@ export interface Wiring {
   dieWithParent: boolean;
   /** With a user namespace: the socket on which the runtime sends the id-mapped root filesystem. */
   rootfsSocket?: { child: number; parent: number };
+  /** --network container:X: the other container's network namespace, to join instead of a new one. */
+  netns?: number;
 }
 
 export interface ChildPlan {
@@ -91,6 +87,8 @@ export interface PlanContext {
   /** Signals the runtime ignores: an ignored disposition survives execve, so the child resets these. */
   ignoredSignals: readonly number[];
   fs: FsView;
+  /** On a bridge network: eth0, which the runtime moves into the namespace before the go-ahead. */
+  eth0?: InterfaceSetup;
 }
 
 /** Namespace flags for the container's clone, with SIGCHLD as the exit signal. */
@@ -113,13 +111,14 @@ export function containerSteps(config: ContainerConfig, ctx: PlanContext): Step[
   // user's, so nothing escapes the cgroup, and enters its cgroup namespace once it is in its cgroup.
   // With a user namespace, nothing can be made before the id maps are written: the wait comes first.
   const userns = config.userns !== null;
+  const eth0 = ctx.eth0 ? interfaceSteps(ctx.eth0) : [];
   return [
     ...startSteps(config, ctx.wiring),
-    ...(userns ? [...syncSteps(ctx.wiring), ...becomeRootSteps()] : []),
+    ...(userns ? [...syncSteps(ctx.wiring), ...becomeRootSteps(), ...eth0] : []),
     ...rootfsSteps(config, layers, ctx.fs, ctx.wiring),
     ...(config.noPivot ? chrootSteps(config.root.path) : pivotSteps(config.root.path)),
     ...stdioSteps(config, ctx.wiring),
-    ...(userns ? [] : syncSteps(ctx.wiring)),
+    ...(userns ? [] : [...syncSteps(ctx.wiring), ...eth0]),
     ...cgroupNamespaceSteps(config),
     ...processSteps(config, layers, ctx.fs, ctx.ignoredSignals),
     ...execSteps(config, layers, ctx.fs),
@@ -142,6 +141,7 @@ function startSteps(config: ContainerConfig, w: Wiring): Step[] {
   );
   if (w.console) steps.push(close(w.console.parent, "close the parent's console socket"));
   if (w.rootfsSocket) steps.push(close(w.rootfsSocket.parent, "close the parent's end of the rootfs socket"));
+  if (w.netns !== undefined) steps.push(...joinNetworkSteps(w.netns));
   if (config.namespaces.includes("network")) steps.push(...loopbackSteps());
   if (config.namespaces.includes("uts")) {
     const name = new TextEncoder().encode(config.hostname);
@@ -193,28 +193,6 @@ export function receiveSteps(socket: number, what: string): { steps: Step[]; slo
     steps: [{ call: "recvmsg", args: [socket, msghdr, 0], positive: true, what }],
     slot: control.subarray(16),
   };
-}
-
-/** Brings up `lo` in the new network namespace (SIOCSIFFLAGS on a throwaway socket). */
-function loopbackSteps(): Step[] {
-  const ifreq = new Uint8Array(40);
-  ifreq.set(new TextEncoder().encode("lo"));
-  new DataView(ifreq.buffer).setUint16(16, IFF_UP | IFF_LOOPBACK | IFF_RUNNING, true);
-  return [
-    {
-      call: "socket",
-      args: [named(AF_INET, "AF_INET"), named(SOCK_DGRAM | SOCK_CLOEXEC, "SOCK_DGRAM|SOCK_CLOEXEC"), 0],
-      save: true,
-      what: "open a socket to configure the network",
-    },
-    {
-      call: "ioctl",
-      args: [null, named(SIOCSIFFLAGS, "SIOCSIFFLAGS"), ifreq],
-      useSaved: true,
-      what: "bring the loopback interface up",
-    },
-    { call: "close", args: [null], useSaved: true, what: "close the configuration socket" },
-  ];
 }
 
 /** Mounts, devices and links, in the host's view before pivot_root; `layers` collects the planned mounts. */

@@ -42,6 +42,7 @@ const HOST: Record<string, string> = {
   "/r/usr/local/bin/x": "dir", // a directory, not a command
   [`${ETC}/hostname`]: "file",
   [`${ETC}/hosts`]: "file",
+  [`${ETC}/resolv.conf`]: "file",
   "/host/data/file": "file",
   "/host/tools/tool": "file",
   "/host/app.conf": "file",

@@ -26,6 +26,14 @@ function absolutePath(path: string): string {
   return "/" + parts.join("/");
 }
 
+/** A short tag of the state root (8 hex digits of its FNV-1a hash), for host-wide names that must not clash. */
+export function rootTag(paths: StatePaths): string {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(paths.root)) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+  return hash.toString(16).padStart(8, "0");
+}
+
+export const networksDir = (p: StatePaths) => `${p.root}/networks`;
 export const containersDir = (p: StatePaths) => `${p.root}/containers`;
 export const containerDir = (p: StatePaths, id: string) => `${p.root}/containers/${id}`;
 export const lockFile = (p: StatePaths) => `${p.root}/containers.lock`;
