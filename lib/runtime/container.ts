@@ -227,8 +227,13 @@ export async function startCreated(
       usernsCopies: `${paths.root}/userns-rootfs`,
       // The process joins its cgroup before it is released, so nothing it runs escapes the limits.
       prepare: async (pid) => {
-        cgroup.join(pid);
-        await network.prepare(pid);
+        // The network's tools start first: they come up while the cgroup join waits (an RCU grace period).
+        const networking = network.prepare(pid);
+        try {
+          cgroup.join(pid);
+        } finally {
+          await networking;
+        }
       },
       detached: detach ? monitorOptions(paths, config) : undefined,
       netnsPath: network.netnsPath,
