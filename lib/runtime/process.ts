@@ -297,6 +297,8 @@ async function release(
     await prepare?.(pid);
   } catch (e) {
     // The child may have failed a step (and exited) while the parent prepared: that failure is the cause.
+    // Killed first, a child still waiting for the go-ahead cannot report the end of the sync pipe instead.
+    kill(pid, SIGKILL);
     fds.close(io.syncWrite);
     const report = await readReport(io.errRead);
     throw report ? stepError(plan.steps[report.step], report.errno) : e;
