@@ -47,7 +47,27 @@ async function finish(program: string, child: Deno.ChildProcess, input: string):
   return new TextDecoder().decode(out.stdout);
 }
 
-/** `ip -batch -`: one process for many iproute2 commands (spawned before it returns, as runTool). */
+/**
+ * `ip -batch -`: one process for many iproute2 commands (spawned before it returns, as runTool). A failure
+ * names the command that failed: "ip link set veth0 master husk0: Operation not supported".
+ */
 export function ipBatch(commands: readonly string[]): Promise<void> {
-  return runTool("ip", ["-batch", "-"], commands.map((c) => c + "\n").join("")).then(() => {});
+  return runTool("ip", ["-batch", "-"], commands.map((c) => c + "\n").join("")).then(
+    () => {},
+    (e) => {
+      throw e instanceof NetworkError ? new NetworkError(batchError(e.message, commands)) : e;
+    },
+  );
+}
+
+/** ip's "RTNETLINK answers: X; Command failed -:N" as the failed command and X. */
+export function batchError(message: string, commands: readonly string[]): string {
+  const line = Number(message.match(/Command failed -:(\d+)/)?.[1]);
+  const command = commands[line - 1];
+  if (command === undefined) return message;
+  const reason = message.replace(/^ip failed: /, "").split("; ")
+    .filter((part) => !part.startsWith("Command failed"))
+    .map((part) => part.replace(/^(RTNETLINK answers|Error): /, ""))
+    .join("; ");
+  return `ip ${command}: ${reason}`;
 }
