@@ -4,6 +4,7 @@
  */
 import { deepEqual, equal } from "node:assert/strict";
 import { cgroupOptions } from "../lib/runtime/cgroups.ts";
+import { isSameProcess } from "../lib/state/liveness.ts";
 import { statePaths } from "../lib/state/paths.ts";
 
 export const PROJECT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -168,10 +169,45 @@ export async function withRoot(fn: (root: string) => Promise<void>, opts: { keep
     if (!opts.keepRecords) deepEqual(containerCgroups(root), [], "container cgroups left behind");
     removeRootCgroups(root);
   } finally {
+    // After a failed test: its containers and monitors must not outlive it (nor re-create its root).
+    await killLeftovers(root);
     sandboxes.delete(root);
     sh("ip", "netns", "del", sandbox);
     await Deno.remove(root, { recursive: true });
   }
+}
+
+/**
+ * SIGKILLs what a test under `root` started and left running: the containers and monitors in its records,
+ * and any husk process of that root (a monitor's `husk cleanup`). Only processes of this root are touched.
+ */
+async function killLeftovers(root: string): Promise<void> {
+  const pids = new Set<number>();
+  for (const id of containers(root)) {
+    try {
+      const state = JSON.parse(Deno.readTextFileSync(`${root}/containers/${id}/state.json`));
+      if (state.status === "running" && isSameProcess(state.pid, state.pidStartTime)) pids.add(state.pid);
+    } catch {
+      // A record being written or removed.
+    }
+  }
+  const marker = `\0--root\0${root}\0`;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${entry.name}/cmdline`).includes(marker)) pids.add(Number(entry.name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  for (const pid of pids) {
+    try {
+      Deno.kill(pid, "SIGKILL");
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  await waitFor(() => [...pids].every((pid) => !isSameProcess(pid, null)), "leftover processes die");
 }
 
 /** The address leases under a state root. */

@@ -367,3 +367,30 @@ Deno.test("a host whose rules are in the legacy tables gets husk's rules there t
     const after = saved("legacy");
     ok(!after.includes("-j DNAT"), after);
   }));
+
+Deno.test("a network set-up that fails after the clone is reported as such, foreground and detached; nothing left", () =>
+  withRoot(async (root) => {
+    const created = await husk(root, ["network", "create", "broken"]);
+    equal(created.code, 0, created.stderr);
+    const bridge = JSON.parse((await husk(root, ["network", "inspect", "broken"])).stdout)[0]
+      .Options["com.docker.network.bridge.name"];
+    // Something that is not a bridge holds the bridge's name: husk takes it for its bridge, and moving the
+    // container's veth onto it fails once the container's process exists.
+    const sandbox = sandboxOf(root);
+    sh("ip", "-n", sandbox, "link", "add", bridge, "type", "veth", "peer", "name", "impostor");
+    try {
+      for (const mode of [[], ["-d"]]) {
+        const r = await run(root, [...mode, "--network", "broken", "true"]);
+        equal(r.code, 125, r.stderr);
+        match(
+          r.stderr,
+          new RegExp(`^husk: ip link set veth[0-9a-f]+ master ${bridge} up: Operation not supported$`, "m"),
+        );
+        equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+        deepEqual(leases(root), {});
+      }
+    } finally {
+      sh("ip", "-n", sandbox, "link", "del", bridge);
+    }
+    equal((await husk(root, ["network", "rm", "broken"])).code, 0);
+  }));

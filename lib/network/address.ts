@@ -51,10 +51,6 @@ export function formatSubnet(subnet: Subnet): string {
   return `${formatAddress(subnet.address)}/${subnet.prefix}`;
 }
 
-export function contains(subnet: Subnet, address: number): boolean {
-  return ((address & prefixMask(subnet.prefix)) >>> 0) === subnet.address;
-}
-
 export function overlaps(a: Subnet, b: Subnet): boolean {
   const prefix = Math.min(a.prefix, b.prefix);
   return ((a.address & prefixMask(prefix)) >>> 0) === ((b.address & prefixMask(prefix)) >>> 0);

@@ -96,12 +96,3 @@ export function deletions(rules: Rules): Rules {
     Object.entries(rules).map(([table, lines]) => [table, lines.map((l) => "-D" + l.slice(2))]),
   );
 }
-
-/** The tags of husk rules under one root in iptables-save output (to find the owners that are gone). */
-export function tagsOfRoot(saved: string, rootTag: string): Set<string> {
-  const found = new Set<string>();
-  for (const m of saved.matchAll(new RegExp(`--comment "?(husk:${rootTag}:[0-9a-f]{12})`, "g"))) {
-    found.add(m[1]);
-  }
-  return found;
-}

@@ -1,13 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import {
-  deletions,
-  networkRules,
-  ownerTag,
-  portRules,
-  restoreScript,
-  taggedRules,
-  tagsOfRoot,
-} from "./firewall.ts";
+import { deletions, networkRules, ownerTag, portRules, restoreScript, taggedRules } from "./firewall.ts";
 import { parsePublish, type PortMapping } from "./ports.ts";
 
 const TAG = "husk:e22f0a67:27a493ef989e";
@@ -185,13 +177,6 @@ Deno.test("deletions: -A rules become -D rules, table by table", () => {
   ok(gone.nat!.every((r) => r.startsWith("-D ")));
   equal(gone.nat![1].slice(2), rules.nat![1].slice(2));
   ok(restoreScript(gone).startsWith("*nat\n-D PREROUTING ! -i husk0"));
-});
-
-Deno.test("tagsOfRoot: every husk tag under the root, once each, in any table", () => {
-  deepEqual([...tagsOfRoot(SAVED, "e22f0a67")].sort(), [OTHER, TAG].sort());
-  deepEqual([...tagsOfRoot(SAVED, "5a5a5a5a")], [OTHER_ROOT]);
-  equal(tagsOfRoot(SAVED, "00000000").size, 0);
-  deepEqual([...tagsOfRoot(`-A OUTPUT -m comment --comment ${TAG} -j ACCEPT`, "e22f0a67")], [TAG]);
 });
 
 Deno.test("portRules: a port published on 0.0.0.0 is DNATed on every local address", () => {

@@ -1,16 +1,21 @@
 /** Runs the network tools (ip, iptables-restore, iptables-save), feeding a batch on stdin. */
 import { NetworkError } from "../errors.ts";
 
-/** Where each tool comes from on Debian, for the error that says how to get it. */
-const PACKAGES: Record<string, string> = { ip: "iproute2" };
+/** Where a tool comes from on Debian, for the error that says how to get it. */
+function packageOf(program: string): string {
+  return program === "ip" ? "iproute2" : program.startsWith("iptables") ? "iptables" : program;
+}
 
-/** Runs `program args` with `input` on stdin; resolves to its stdout, or fails with its first error line. */
-export async function runTool(program: string, args: readonly string[], input?: string): Promise<string> {
+/**
+ * Runs `program args` with `input` on stdin; resolves to its stdout, or fails with its error lines. The
+ * process is spawned before this returns, so that the caller's synchronous work overlaps its start-up.
+ */
+export function runTool(program: string, args: readonly string[], input = ""): Promise<string> {
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(program, {
       args: [...args],
-      stdin: input === undefined ? "null" : "piped",
+      stdin: "piped",
       stdout: "piped",
       stderr: "piped",
       // sbin is where these live, and a non-login PATH may lack it.
@@ -18,20 +23,22 @@ export async function runTool(program: string, args: readonly string[], input?: 
     }).spawn();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new NetworkError(
-        `${program} not found: bridge networking needs it (apt-get install ${
-          PACKAGES[program] ?? program
-        }), ` +
-          `or run with --network none`,
+      return Promise.reject(
+        new NetworkError(
+          `${program} not found: bridge networking needs it (apt-get install ${packageOf(program)}), ` +
+            `or run with --network none`,
+        ),
       );
     }
     throw e;
   }
-  if (input !== undefined) {
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(input));
-    await writer.close();
-  }
+  return finish(program, child, input);
+}
+
+async function finish(program: string, child: Deno.ChildProcess, input: string): Promise<string> {
+  const writer = child.stdin.getWriter();
+  if (input !== "") await writer.write(new TextEncoder().encode(input));
+  await writer.close();
   const out = await child.output();
   if (!out.success) {
     const error = new TextDecoder().decode(out.stderr).trim().split("\n").filter(Boolean);
@@ -40,7 +47,27 @@ export async function runTool(program: string, args: readonly string[], input?: 
   return new TextDecoder().decode(out.stdout);
 }
 
-/** `ip -batch -`: many iproute2 commands for the price of one process. */
-export async function ipBatch(commands: readonly string[]): Promise<void> {
-  if (commands.length > 0) await runTool("ip", ["-batch", "-"], commands.join("\n") + "\n");
+/**
+ * `ip -batch -`: one process for many iproute2 commands (spawned before it returns, as runTool). A failure
+ * names the command that failed: "ip link set veth0 master husk0: Operation not supported".
+ */
+export function ipBatch(commands: readonly string[]): Promise<void> {
+  return runTool("ip", ["-batch", "-"], commands.map((c) => c + "\n").join("")).then(
+    () => {},
+    (e) => {
+      throw e instanceof NetworkError ? new NetworkError(batchError(e.message, commands)) : e;
+    },
+  );
+}
+
+/** ip's "RTNETLINK answers: X; Command failed -:N" as the failed command and X. */
+export function batchError(message: string, commands: readonly string[]): string {
+  const line = Number(message.match(/Command failed -:(\d+)/)?.[1]);
+  const command = commands[line - 1];
+  if (command === undefined) return message;
+  const reason = message.replace(/^ip failed: /, "").split("; ")
+    .filter((part) => !part.startsWith("Command failed"))
+    .map((part) => part.replace(/^(RTNETLINK answers|Error): /, ""))
+    .join("; ");
+  return `ip ${command}: ${reason}`;
 }

@@ -64,8 +64,10 @@ export const DEFAULT_DEVICE_RULES: readonly string[] = [
 
 let layout: Layout | undefined;
 
+export type ContainerCgroup = ReturnType<typeof createCgroup>;
+
 /** The container's cgroup with its limits and, unless privileged, its device rules (v1). */
-export function createContainerCgroup(paths: StatePaths, config: ContainerConfig) {
+export function createContainerCgroup(paths: StatePaths, config: ContainerConfig): ContainerCgroup {
   const cgroup = createCgroup(config.id, config.resources, cgroupOptions(paths));
   try {
     if (!config.security.privileged) cgroup.restrictDevices(DEFAULT_DEVICE_RULES);

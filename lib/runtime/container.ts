@@ -9,7 +9,7 @@ import type { ContainerConfig } from "../config/types.ts";
 import { InvalidInputError, StateError } from "../errors.ts";
 import { type HostFacts, readHostFacts } from "../config/resources.ts";
 import { capabilitiesOfMask } from "../security/capabilities.ts";
-import { createContainerCgroup, releaseCgroup } from "./cgroups.ts";
+import { type ContainerCgroup, createContainerCgroup, releaseCgroup } from "./cgroups.ts";
 import { hostFs } from "../rootfs/resolve.ts";
 import type { ChildPlan } from "../spawn/plan.ts";
 import { isValidName, newId, newName } from "../state/ids.ts";
@@ -222,15 +222,15 @@ export async function startCreated(
   // A restart begins a new exit record; the old one would make the new run look finished.
   for (const stale of ["exit", "exit.tmp"]) removeIfPresent(`${dir}/${stale}`);
   if (detach) installedMonitor(paths);
-  // "created" again before the cgroup exists: a collection of stale cgroups counts this one as live.
-  const cgroup = restartCount === 0 && fresh
-    ? createContainerCgroup(paths, config)
-    : await withLockAsync(paths, async () => {
+  if (!(restartCount === 0 && fresh)) {
+    // "created" again before the cgroup exists: a collection of stale cgroups counts this one as live.
+    await withLockAsync(paths, async () => {
       writeState(paths, config.id, { ...createdState(), restartCount });
       // A previous run's cgroup and lease, which its monitor's exit command has not released yet (a restart).
       await releaseResources(paths, config.id);
-      return createContainerCgroup(paths, config);
     });
+  }
+  let cgroup: ContainerCgroup | undefined;
   // The overlay stays on the host only until the container's own mount namespace holds it (overlay.ts).
   const overlay = config.image ? await mountImageRoot(paths, dir, config) : null;
   let process: ContainerProcess;
@@ -239,10 +239,16 @@ export async function startCreated(
     process = await startContainerProcess(config, {
       usernsCopies: `${paths.root}/userns-rootfs`,
       rootShifted: overlay !== null,
-      // The process joins its cgroup before it is released, so nothing it runs escapes the limits.
+      // The cgroup is made and joined while the child builds its file system, and before it is released, so
+      // nothing it runs escapes the limits. The network's tools start first: they come up meanwhile.
       prepare: async (pid) => {
-        cgroup.join(pid);
-        await network.prepare(pid);
+        const networking = network.prepare(pid);
+        try {
+          cgroup = createContainerCgroup(paths, config);
+          cgroup.join(pid);
+        } finally {
+          await networking;
+        }
       },
       detached: detach ? monitorOptions(paths, config) : undefined,
       netnsPath: network.netnsPath,
@@ -250,7 +256,7 @@ export async function startCreated(
     });
   } catch (e) {
     await releaseNetwork(paths, config.id);
-    await cgroup.destroy();
+    await cgroup?.destroy();
     throw e;
   } finally {
     if (overlay) detachMount(overlay.target);

@@ -28,7 +28,10 @@ export interface NetworkAttachment {
   netnsPath?: string;
   /** eth0's configuration, done by the container's first process (bridge networks). */
   eth0?: InterfaceSetup;
-  /** After the clone, before the container runs: its veth end moves in, its ports are published. */
+  /**
+   * After the clone, before the container runs: its veth end moves in, its ports are published. The tools
+   * are started before the first await, so the caller's synchronous work overlaps their start-up.
+   */
   prepare(pid: number): Promise<void>;
 }
 
@@ -174,6 +177,8 @@ async function attachBridge(paths: StatePaths, config: ContainerConfig): Promise
       gateway: parseAddress(lease.gateway)!,
     },
     prepare: async (pid) => {
+      // ip is spawned here, after the clone (the child would inherit a pipe made before it), and before
+      // this function's first await, so that it starts while the caller joins the cgroup.
       await ipBatch(vethCommands(lease, pid));
       if (lease.ports.length > 0) {
         await applyRules(

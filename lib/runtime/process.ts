@@ -191,14 +191,17 @@ export async function startContainerProcess(
         if (got !== 16) throw await failure(errRead, plan.steps, "the monitor did not start");
         [monitorPid, pid] = [Number(pids[0]), Number(pids[1])];
       }
-      try {
-        const io = { syncWrite, errRead, consoleParent: detached ? null : consoleParent };
-        const consoleFd = await release(pid, plan, io, fds, prepare);
-        return { pid, console: consoleFd, monitorPid };
-      } catch (e) {
-        // A monitor must not record a container that never ran: it goes first, then the container.
+      // A monitor must not record a container that never ran: it goes first, then the container.
+      const abort = () => {
         if (monitorPid !== null) kill(monitorPid, SIGKILL);
         kill(pid, SIGKILL);
+      };
+      try {
+        const io = { syncWrite, errRead, consoleParent: detached ? null : consoleParent };
+        const consoleFd = await release(pid, plan, io, fds, abort, prepare);
+        return { pid, console: consoleFd, monitorPid };
+      } catch (e) {
+        abort();
         if (monitorPid === null) {
           await waitPid(pid);
         } else {
@@ -275,6 +278,7 @@ export async function startExecProcess(
           plan,
           { syncWrite, errRead, consoleParent },
           fds,
+          () => kill(pid, SIGKILL),
           options.prepare,
         );
         return { pid, console: consoleFd, monitorPid: null };
@@ -300,12 +304,16 @@ async function release(
   plan: ChildPlan,
   io: { syncWrite: number; errRead: number; consoleParent: number | null },
   fds: Descriptors,
+  /** Kills the child (and a monitor, first). */
+  abort: () => void,
   prepare?: (pid: number) => void | Promise<void>,
 ): Promise<number | null> {
   try {
     await prepare?.(pid);
   } catch (e) {
     // The child may have failed a step (and exited) while the parent prepared: that failure is the cause.
+    // Killed first, a child still waiting for the go-ahead cannot report the end of the sync pipe instead.
+    abort();
     fds.close(io.syncWrite);
     const report = await readReport(io.errRead);
     throw report ? stepError(plan.steps[report.step], report.errno) : e;
