@@ -103,6 +103,17 @@ Deno.test("pull: an interrupted pull leaves nothing behind", () =>
       equal(status.code, 130);
       deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], [], "nothing staged is left");
       equal((await husk(root, ["images", "-q"])).stdout, "");
+      // Killed outright, a pull leaves its staging directory to the next command that adds an image.
+      const killed = spawnHusk(root, ["pull", "--insecure", "127.0.0.1:5001/test/slow:v1"]);
+      await readUntil(killed.stdout, /Downloading/);
+      killed.kill("SIGKILL");
+      await killed.status;
+      await killed.stderr.cancel();
+      equal([...Deno.readDirSync(`${root}/images/tmp`)].length, 1);
+      await new Deno.Command("tar", { args: ["-cf", `${root}/empty.tar`, "-T", "/dev/null"] }).output();
+      equal((await husk(root, ["import", `${root}/empty.tar`, "empty"])).code, 0);
+      deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], [], "the killed pull's staging is gone");
+      equal((await husk(root, ["rmi", "empty"])).code, 0);
     } finally {
       proxy.kill("SIGTERM");
       await proxy.status;

@@ -2,7 +2,7 @@
  * An operation that adds an image (pull, load, import) writes everything into its own staging directory,
  * then commits under the store's lock: renames move blobs and layers into place and the catalog is
  * rewritten atomically. An interrupted operation leaves only its staging directory, which is removed by
- * the operation itself or by the next garbage collection once its process is gone.
+ * the operation itself or, once its process is gone (SIGKILL), by the next operation or garbage collection.
  */
 import { HuskError } from "../errors.ts";
 import type { StatePaths } from "../state/paths.ts";
@@ -15,6 +15,7 @@ import {
   layerDir,
   layersDir,
   readCatalog,
+  removeStaleStaging,
   tmpDir,
   withImageLock,
   writeCatalog,
@@ -36,6 +37,7 @@ export class Staging {
 
   static create(paths: StatePaths): Staging {
     Deno.mkdirSync(tmpDir(paths), { recursive: true, mode: 0o700 });
+    removeStaleStaging(paths);
     const dir = `${tmpDir(paths)}/${Deno.pid}-${crypto.randomUUID()}`;
     Deno.mkdirSync(dir, { mode: 0o700 });
     const staging = new Staging(paths, dir);

@@ -72,11 +72,22 @@ export function collectGarbage(paths: StatePaths): void {
   };
   sweep(blobsDir(paths), (hex) => blobs.has(`sha256:${hex}`));
   sweep(layersDir(paths), (hex) => layers.has(`sha256:${hex}`));
-  sweep(
-    usernsLayersDir(paths),
-    (name) => layers.has(`sha256:${name.split("-")[0]}`) && !name.includes(".tmp-"),
-  );
-  sweep(tmpDir(paths), (name) => exists(`/proc/${name.split("-")[0]}`));
+  // A copy in progress (".tmp-") of a layer still needed may belong to a container starting now: it stays.
+  sweep(usernsLayersDir(paths), (name) => layers.has(`sha256:${name.split("-")[0]}`));
+  removeStaleStaging(paths);
+}
+
+/** Removes the staging directories of operations whose process is gone (killed, say, by SIGKILL). */
+export function removeStaleStaging(paths: StatePaths): void {
+  for (const name of list(tmpDir(paths))) {
+    if (exists(`/proc/${name.split("-")[0]}`)) continue;
+    try {
+      Deno.removeSync(`${tmpDir(paths)}/${name}`, { recursive: true });
+    } catch (e) {
+      // Another command may be removing it too.
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
 }
 
 function list(dir: string): string[] {
