@@ -44,4 +44,22 @@ Deno.test("load: docker save archives in the manifest.json form and the OCI form
     const bad = await husk(root, ["load", "-i", `${root}/fs.tar`]);
     equal(bad.code, 125);
     match(bad.stderr, /the archive holds no image/);
+    // A digest that would name a path outside the store is refused.
+    const evil = `${root}/evil-layout`;
+    await Deno.mkdir(evil);
+    await Deno.writeTextFile(`${evil}/oci-layout`, '{"imageLayoutVersion":"1.0.0"}');
+    await Deno.writeTextFile(
+      `${evil}/index.json`,
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [{ mediaType: "x", digest: "sha256:../../../../etc/passwd", size: 1 }],
+      }),
+    );
+    await new Deno.Command("tar", { args: ["-C", evil, "-cf", `${root}/evil.tar`, "."] }).output();
+    const refused = await husk(root, ["load", "-i", `${root}/evil.tar`]);
+    equal(refused.code, 125);
+    match(
+      refused.stderr,
+      /invalid blob digest "sha256:..\/..\/..\/..\/etc\/passwd": husk takes sha256 digests only/,
+    );
   }));

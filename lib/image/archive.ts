@@ -9,7 +9,7 @@ import tar from "tar-stream";
 import { HuskError } from "../errors.ts";
 import type { StatePaths } from "../state/paths.ts";
 import { tagsOf } from "./catalog.ts";
-import { Hasher } from "./digest.ts";
+import { checkedDigest, Hasher } from "./digest.ts";
 import { entryPath } from "./entry.ts";
 import { layerMediaType } from "./import.ts";
 import { hostPlatform, type Index, INDEX_TYPES, type Manifest, MediaType } from "./oci.ts";
@@ -93,7 +93,7 @@ interface ArchivedImage {
 /** The OCI layout form: index.json's manifests (an index resolved to this host's platform). */
 function ociImages(dir: string): ArchivedImage[] {
   if (!exists(`${dir}/index.json`)) return [];
-  const blob = (digest: string) => `${dir}/blobs/sha256/${digest.replace(/^sha256:/, "")}`;
+  const blob = (digest: string) => `${dir}/blobs/sha256/${checkedDigest(digest, "blob").slice(7)}`;
   const index: Index = JSON.parse(Deno.readTextFileSync(`${dir}/index.json`));
   return index.manifests.map((desc) => {
     let chosen = desc;

@@ -4,6 +4,7 @@ import { savedCredentials } from "./auth.ts";
 import { hostPlatform, type Index, INDEX_TYPES } from "./oci.ts";
 import { pickManifest } from "./platform.ts";
 import { canonical, familiar, parseReference, repository } from "./reference.ts";
+import { checkedDigest } from "./digest.ts";
 import { RegistryClient } from "./registry.ts";
 import { Staging } from "./staging.ts";
 import { type Progress, unpackImage } from "./unpack.ts";
@@ -30,7 +31,7 @@ export async function pullImage(
   if (INDEX_TYPES.includes(fetched.mediaType)) {
     const index: Index = JSON.parse(new TextDecoder().decode(fetched.bytes));
     const chosen = pickManifest(index, hostPlatform(), familiar(ref));
-    fetched = await client.manifest(ref, chosen.digest);
+    fetched = await client.manifest(ref, checkedDigest(chosen.digest, "manifest"));
   }
   const staging = Staging.create(paths);
   try {

@@ -85,7 +85,10 @@ export class Staging {
     const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o644 });
     const { promise: done, resolve, reject } = Promise.withResolvers<{ digest: string; size: number }>();
     done.catch(() => {}); // A caller may only watch the stream.
+    let failed = false;
     const fail = (e: unknown) => {
+      if (failed) return;
+      failed = true;
       file.close();
       Deno.removeSync(path);
       reject(e);

@@ -4,6 +4,7 @@
  * layer's uncompressed digest must equal the config's diff_id. Nothing counts until the commit.
  */
 import { HuskError } from "../errors.ts";
+import { checkedDigest } from "./digest.ts";
 import { type Extracted, extractLayer } from "./layer.ts";
 import type { Descriptor, ImageConfig, Manifest } from "./oci.ts";
 import { DigestMismatchError, type Staging } from "./staging.ts";
@@ -29,10 +30,12 @@ export async function unpackImage(
   if (!manifest.config || !Array.isArray(manifest.layers)) {
     throw new HuskError("not an image manifest: it has no config or no layers");
   }
+  checkedDigest(manifest.config.digest, "config");
+  manifest.layers.forEach((l) => checkedDigest(l.digest, "layer"));
   const manifestBlob = staging.writeBlobBytes(manifestBytes);
   await fetchBlob(staging, source, manifest.config, "config");
   const config: ImageConfig = JSON.parse(Deno.readTextFileSync(staging.blobFile(manifest.config.digest)));
-  const diffIds = config.rootfs?.diff_ids ?? [];
+  const diffIds = (config.rootfs?.diff_ids ?? []).map((d) => checkedDigest(d, "diff_id"));
   if (diffIds.length !== manifest.layers.length) {
     throw new HuskError(
       `image config lists ${diffIds.length} layers (diff_ids), its manifest ${manifest.layers.length}`,
