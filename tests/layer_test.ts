@@ -84,6 +84,21 @@ Deno.test("layer: entries escaping the layer directory are refused", async (t) =
       /refusing layer entry "up\/planted": its parent up is not a directory/,
     ],
     [
+      "a hard link through a symbolic link",
+      [{ name: "up", type: "symlink", linkname: "/etc" }, { name: "x", type: "link", linkname: "up/passwd" }],
+      /refusing hard link "x": its target's parent up is not a directory/,
+    ],
+    [
+      "a directory replaced by a link while a file in it is written, then written through",
+      [
+        { name: "d/", type: "directory" },
+        { name: "d/husk-escape-probe", body: "x".repeat(100_000) },
+        { name: "d", type: "symlink", linkname: "/tmp" },
+        { name: "d/planted", body: "x" },
+      ],
+      /refusing layer entry "d\/planted": its parent d is not a directory/,
+    ],
+    [
       "a whiteout under a symbolic link",
       [{ name: "up", type: "symlink", linkname: "/etc" }, { name: "up/.wh.passwd", body: "" }],
       /its parent up is not a directory/,
@@ -97,6 +112,7 @@ Deno.test("layer: entries escaping the layer directory are refused", async (t) =
         await rejects(extractLayer((await Deno.open(blob)).readable, `${dir}/out`), error);
         await rejects(Deno.lstat(`${dir}/escaped`), Deno.errors.NotFound);
         await rejects(Deno.lstat("/tmp/planted"), Deno.errors.NotFound);
+        await rejects(Deno.lstat("/tmp/husk-escape-probe"), Deno.errors.NotFound);
       }));
   }
 });

@@ -128,8 +128,12 @@ class LayerWriter {
       return plan;
     }
     const rel = plan.kind === "opaque" ? plan.dir : plan.path;
-    const touched = [rel, ...parents(rel), ...(plan.kind === "create" && plan.target ? [plan.target] : [])];
-    if (touched.some((p) => this.#inFlightPaths.has(p))) await this.settle();
+    // An entry that replaces a file in flight, a directory holding one, or a hard link's target waits: a file
+    // is opened on another thread by its path, which must not change under it.
+    const target = plan.kind === "create" ? plan.target : undefined;
+    const related = (p: string) =>
+      p === rel || p.startsWith(`${rel}/`) || rel.startsWith(`${p}/`) || p === target;
+    if ([...this.#inFlightPaths].some(related)) await this.settle();
     this.#ensureParents(rel, header.name);
     if (plan.kind === "opaque") {
       const dir = rel === "" ? this.root : `${this.root}/${rel}`;
@@ -152,6 +156,7 @@ class LayerWriter {
         this.#create(path, () => Deno.symlinkSync(header.linkname ?? "", path));
         return plan;
       case "link":
+        this.#checkRealParents(plan.target!, header.name);
         this.#create(path, () => Deno.linkSync(`${this.root}/${plan.target}`, path));
         return plan;
       case "character-device":
@@ -248,6 +253,23 @@ class LayerWriter {
         );
       }
       this.#checked.add(parent);
+    }
+  }
+
+  /** Refuses a hard link whose target is reached through a symbolic link (it could be a host file). */
+  #checkRealParents(target: string, name: string): void {
+    for (const parent of parents(target)) {
+      let info: Deno.FileInfo | null = null;
+      try {
+        info = Deno.lstatSync(`${this.root}/${parent}`);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+      if (!info?.isDirectory) {
+        throw new LayerError(
+          `refusing hard link "${name}": its target's parent ${parent} is not a directory (a link?)`,
+        );
+      }
     }
   }
 
