@@ -69,6 +69,21 @@ Deno.test("layer: whiteouts, opaque directories, links, devices, owners and mode
     equal((await Deno.stat(`${out}/etc/twice`)).mode! & 0o777, 0o600);
   }));
 
+Deno.test("layer: a directory replaced by a link keeps its mode to itself (chmod never follows the link)", () =>
+  withDir(async (dir) => {
+    const victim = `${dir}/victim`;
+    await Deno.mkdir(victim, { mode: 0o700 });
+    await Deno.chmod(victim, 0o700);
+    const blob = await layer(dir, [
+      { name: "d/", type: "directory", mode: 0o777 },
+      { name: "d", type: "symlink", linkname: victim },
+    ]);
+    await Deno.mkdir(`${dir}/out`);
+    await extractLayer((await Deno.open(blob)).readable, `${dir}/out`);
+    equal((await Deno.stat(victim)).mode! & 0o777, 0o700, "the link's target is untouched");
+    equal(await Deno.readLink(`${dir}/out/d`), victim);
+  }));
+
 Deno.test("layer: entries escaping the layer directory are refused", async (t) => {
   const cases: [string, Entry[], RegExp][] = [
     ["a ../ path", [{ name: "../escaped", body: "x" }], /refusing layer entry "..\/escaped": it escapes/],

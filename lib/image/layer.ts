@@ -229,6 +229,8 @@ class LayerWriter {
   async finish(): Promise<void> {
     await this.settle();
     for (const { path, header } of this.#dirs.reverse()) {
+      // A later entry may have replaced the directory, or one above it, by a link: chmod would follow it.
+      if (!this.#isRealDirectory(path)) continue;
       check("lchown", libc().lchown(cstring(path), header.uid ?? 0, header.gid ?? 0));
       Deno.chmodSync(path, (header.mode ?? 0o755) & 0o7777);
       if (header.mtime) Deno.utimeSync(path, header.mtime, header.mtime);
@@ -254,6 +256,21 @@ class LayerWriter {
       }
       this.#checked.add(parent);
     }
+  }
+
+  /** Whether every component of `path` below the layer's root is a directory, none a link. */
+  #isRealDirectory(path: string): boolean {
+    let at = this.root;
+    for (const part of path.slice(this.root.length).split("/").filter(Boolean)) {
+      at += `/${part}`;
+      try {
+        if (!Deno.lstatSync(at).isDirectory) return false;
+      } catch (e) {
+        if (e instanceof Deno.errors.NotFound) return false;
+        throw e;
+      }
+    }
+    return true;
   }
 
   /** Refuses a hard link whose target is reached through a symbolic link (it could be a host file). */
