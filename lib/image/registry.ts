@@ -20,6 +20,9 @@ import { DigestMismatchError } from "./staging.ts";
 const ACCEPT = [MediaType.ociIndex, MediaType.ociManifest, MediaType.dockerList, MediaType.dockerManifest]
   .join(", ");
 
+/** A manifest is read whole: Docker's limit keeps a hostile registry from filling memory. */
+const MAX_MANIFEST = 4 * 1024 * 1024;
+
 export interface Fetched {
   mediaType: string;
   bytes: Uint8Array;
@@ -94,7 +97,14 @@ export class RegistryClient {
   async manifest(ref: Reference, reference: string): Promise<Fetched> {
     const response = await this.get(`/${ref.path}/manifests/${reference}`, { Accept: ACCEPT }, scope(ref));
     if (!response.ok) throw await registryError(response, ref);
+    const tooLarge = () =>
+      new HuskError(`${familiar(ref)}: the manifest is larger than ${MAX_MANIFEST} bytes`);
+    if (Number(response.headers.get("content-length") ?? 0) > MAX_MANIFEST) {
+      await response.body?.cancel();
+      throw tooLarge();
+    }
     const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length > MAX_MANIFEST) throw tooLarge();
     const digest = sha256(bytes);
     if (reference.startsWith("sha256:") && digest !== reference) {
       throw new DigestMismatchError(
