@@ -67,7 +67,15 @@ Deno.test("images: the image config applies at run; --entrypoint and flags overr
     equal((await husk(root, ["import", ...changes, tarball, "conf"])).code, 0);
     const r = await husk(root, ["run", "--name", "conf1", "conf"]);
     equal(r.stdout, "from-cmd hello\n/tmp\nnobody\n", r.stderr);
+    const [image] = JSON.parse((await husk(root, ["image", "inspect", "conf"])).stdout);
+    deepEqual([image.RepoTags, image.Config.User, image.Config.Cmd, image.Os], [
+      ["conf:latest"],
+      "nobody",
+      ["from-cmd"],
+      "linux",
+    ]);
     const [inspected] = JSON.parse((await husk(root, ["inspect", "conf1"])).stdout);
+    equal(inspected.Image, image.Id);
     match(inspected.Image, /^sha256:[0-9a-f]{64}$/);
     equal(inspected.Config.Image, "conf");
     deepEqual(inspected.Config.ExposedPorts, { "53/udp": {}, "80/tcp": {} });

@@ -25,6 +25,9 @@ Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is
       match(again.stdout, /: Already exists\n/);
       match(again.stdout, /Status: Image is up to date for 127\.0\.0\.1:\d+\/test\/multi:v1\n/);
       const digest = pulled.stdout.match(/Digest: (sha256:[0-9a-f]{64})/)![1];
+      const [image] = JSON.parse((await husk(root, ["image", "inspect", name])).stdout);
+      deepEqual(image.RepoDigests, [`${registry.address}/test/multi@${digest}`]);
+      equal(image.RootFS.Layers.length, 3);
       const byDigest = await husk(root, ["run", "--rm", `${registry.address}/test/multi@${digest}`, "true"]);
       equal(byDigest.stderr, "", "the image pulled by tag is found by the index's digest, not pulled again");
 

@@ -5,7 +5,7 @@ import { applyChanges } from "../image/changes.ts";
 import { importTarball } from "../image/import.ts";
 import { pruneImages, removeImageNamed, tagImage } from "../image/manage.ts";
 import { familiarRepository } from "../image/reference.ts";
-import { readCatalog } from "../image/store.ts";
+import { inspectImage, readCatalog } from "../image/store.ts";
 import type { StatePaths } from "../state/paths.ts";
 import { type CommandGroup, type CommandModule, refuseArguments } from "./command.ts";
 import { forEachRef } from "./containers.ts";
@@ -113,6 +113,22 @@ function prune(paths: StatePaths, all: boolean): number {
   return 0;
 }
 
+const imageInspect: CommandModule = {
+  usage: "husk image inspect IMAGE [IMAGE...]",
+  summary: "Show images' details as JSON.",
+  flags: [],
+  interspersed: true,
+  main: async (paths, _values, rest) => {
+    if (rest.length === 0) throw new InvalidInputError(`"husk image inspect" requires at least 1 argument`);
+    const found: Record<string, unknown>[] = [];
+    const code = await forEachRef(rest, (name) => {
+      found.push(inspectImage(paths, name));
+    }, (message) => console.error(`husk: ${message}`));
+    console.log(JSON.stringify(found, null, 4));
+    return code;
+  },
+};
+
 const imagePrune: CommandModule = {
   usage: "husk image prune [OPTIONS]",
   summary: "Remove unused images (husk never prompts).",
@@ -127,7 +143,7 @@ const imagePrune: CommandModule = {
 export const image: CommandGroup = {
   usage: "husk image COMMAND",
   summary: "Manage images.",
-  subcommands: { ls: images, rm: rmi, tag, prune: imagePrune },
+  subcommands: { ls: images, rm: rmi, tag, inspect: imageInspect, prune: imagePrune },
 };
 
 const IMPORT_FLAGS = [

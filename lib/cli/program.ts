@@ -42,7 +42,10 @@ const COMMANDS: Record<
   pull: { summary: "Download an image from a registry", load: async () => (await import("./pull.ts")).pull },
   login: { summary: "Log in to a registry", load: async () => (await import("./pull.ts")).login },
   images: { summary: "List images", load: async () => (await imaging()).images },
-  image: { summary: "Manage images (ls, rm, tag, prune)", load: async () => (await imaging()).image },
+  image: {
+    summary: "Manage images (ls, rm, tag, inspect, prune)",
+    load: async () => (await imaging()).image,
+  },
   rmi: { summary: "Remove images", load: async () => (await imaging()).rmi },
   tag: { summary: "Give an image another name", load: async () => (await imaging()).tag },
   import: {

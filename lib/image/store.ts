@@ -12,7 +12,16 @@
 import type { StatePaths } from "../state/paths.ts";
 import { writeAtomic } from "../state/store.ts";
 import { HuskError } from "../errors.ts";
-import { type Catalog, displayName, emptyCatalog, findImage, referenced } from "./catalog.ts";
+import {
+  type Catalog,
+  displayName,
+  emptyCatalog,
+  findImage,
+  noSuchImage,
+  referenced,
+  tagsOf,
+} from "./catalog.ts";
+import { familiar, familiarRepository, parseReference } from "./reference.ts";
 import type { ImageConfig, RunConfig } from "./oci.ts";
 
 const imagesDir = (p: StatePaths) => `${p.root}/images`;
@@ -117,5 +126,26 @@ export function localImage(
     name,
     layers: image.layers.map((l) => layerDir(paths, l)),
     config: config.config ?? {},
+  };
+}
+
+/** `husk image inspect`: Docker's shape of an image's details. */
+export function inspectImage(paths: StatePaths, name: string): Record<string, unknown> {
+  const catalog = readCatalog(paths);
+  const image = findImage(catalog, name);
+  if (!image) throw noSuchImage(name);
+  const config = readJsonBlob<ImageConfig>(paths, image.id);
+  return {
+    Id: image.id,
+    RepoTags: tagsOf(catalog, image.id).map((t) => familiar(parseReference(t))),
+    RepoDigests: image.repoDigests.map((d) =>
+      familiarRepository(d.slice(0, d.indexOf("@"))) + d.slice(d.indexOf("@"))
+    ),
+    Created: config.created ?? image.created,
+    Config: config.config ?? {},
+    Architecture: config.architecture,
+    Os: config.os,
+    Size: image.size,
+    RootFS: { Type: "layers", Layers: image.layers },
   };
 }
