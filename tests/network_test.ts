@@ -267,7 +267,7 @@ Deno.test("--dns, --dns-search, --dns-option and --add-host reach resolv.conf an
       "host.internal:host-gateway",
       "sh",
       "-c",
-      "cat /etc/resolv.conf; grep -E 'db|host.internal' /etc/hosts",
+      "cat /etc/resolv.conf; grep -wE 'db|host.internal' /etc/hosts",
     ]);
     equal(r.code, 0, r.stderr);
     equal(
