@@ -3,14 +3,7 @@ import { defaultRunOptions } from "../config/options.ts";
 import { InvalidInputError } from "../errors.ts";
 import { parseFlags } from "./flags.ts";
 import { command, logMaxSize, runOptions } from "./run.ts";
-
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
+import { throwsInvalid } from "../testing/errors.ts";
 
 /** `husk run ARGS` as the CLI reads it. */
 function run(args: string[]) {

@@ -1,5 +1,5 @@
-import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
+import { deepEqual, equal, notEqual, ok } from "node:assert/strict";
+
 import {
   buildConfig,
   type BuildContext,
@@ -13,6 +13,7 @@ import { DEFAULT_PATH } from "./env.ts";
 import { defaultRunOptions, type RunOptions } from "./options.ts";
 import type { Mount } from "./types.ts";
 import { TEST_ID as ID, testContext } from "./testing.ts";
+import { throwsInvalid } from "../testing/errors.ts";
 
 const NOW = new Date("2024-05-06T07:08:09.010Z");
 
@@ -23,14 +24,6 @@ function context(overrides: Partial<BuildContext> = {}): BuildContext {
 const options = (o: Partial<RunOptions> = {}): RunOptions => ({ ...defaultRunOptions(), ...o });
 const build = (o: Partial<RunOptions> = {}, c: Partial<BuildContext> = {}) =>
   buildConfig(options(o), context(c));
-
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
 
 const destinations = (mounts: readonly Mount[]) => mounts.map((m) => m.destination);
 

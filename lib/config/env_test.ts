@@ -1,18 +1,9 @@
-import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
+import { deepEqual, equal, ok } from "node:assert/strict";
 import { buildEnv, DEFAULT_PATH, lookupEnv, parseEnvEntry, parseEnvFile } from "./env.ts";
+import { throwsInvalid } from "../testing/errors.ts";
 
 const host = (vars: Record<string, string>) => (name: string): string | undefined => vars[name];
 const noHost = host({});
-
-/** Asserts that `fn` throws an InvalidInputError whose message contains every one of `parts`. */
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
 
 Deno.test("parseEnvEntry: NAME=value is kept as written", () => {
   equal(parseEnvEntry("FOO=bar", noHost), "FOO=bar");

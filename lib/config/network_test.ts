@@ -1,23 +1,15 @@
-import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { InvalidInputError, StateError } from "../errors.ts";
+import { deepEqual, equal, throws } from "node:assert/strict";
+import { StateError } from "../errors.ts";
 import { buildNetwork } from "./network.ts";
 import { defaultRunOptions, type RunOptions } from "./options.ts";
 import { testConfig, testContext } from "./testing.ts";
 import type { NetworkConfig } from "./types.ts";
+import { throwsInvalid } from "../testing/errors.ts";
 
 const WEB_ID = "c0ffee".padEnd(64, "0");
 
 function build(options: Partial<RunOptions> = {}): NetworkConfig {
   return buildNetwork({ ...defaultRunOptions(), ...options }, testContext().resolveContainer);
-}
-
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    ok(!e.message.includes("\n"), `one line: ${JSON.stringify(e.message)}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
 }
 
 const P = (hostIp: string, hostPort: number, containerPort: number, protocol: "tcp" | "udp" = "tcp") => ({

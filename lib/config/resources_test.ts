@@ -1,5 +1,5 @@
-import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
+import { deepEqual, equal, ok } from "node:assert/strict";
+
 import {
   DEFAULT_PIDS_LIMIT,
   formatBytes,
@@ -10,18 +10,10 @@ import {
   parseResourceUpdate,
   readHostFacts,
 } from "./resources.ts";
+import { throwsInvalid } from "../testing/errors.ts";
 
 const HOST = { cpus: [0, 1] };
 const MiB = 1024 * 1024;
-
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    ok(!e.message.includes("\n"), `one line: ${JSON.stringify(e.message)}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
 
 Deno.test("parseBytes: Docker's units, binary multiples, case-insensitive", () => {
   equal(parseBytes("1024"), 1024);

@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
+
 import { CAPABILITIES, DEFAULT_CAPABILITIES } from "../security/capabilities.ts";
 import {
   buildSecurity,
@@ -9,6 +9,7 @@ import {
   type SecurityConfig,
   type SecurityFlags,
 } from "./security.ts";
+import { throwsInvalid } from "../testing/errors.ts";
 
 const ALL_CAPS = Object.keys(CAPABILITIES);
 const sorted = (caps: readonly string[]) => [...caps].sort();
@@ -28,14 +29,6 @@ function build(
 }
 
 const opts = (...securityOpt: string[]) => build({ securityOpt });
-
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
 
 Deno.test("buildSecurity: the defaults are Docker's", () => {
   const s = build();

@@ -1,14 +1,7 @@
-import { deepEqual, ok, throws } from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
-import { parseUser } from "./user.ts";
+import { deepEqual } from "node:assert/strict";
 
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
+import { parseUser } from "./user.ts";
+import { throwsInvalid } from "../testing/errors.ts";
 
 Deno.test("parseUser: no -u is root", () => {
   deepEqual(parseUser(undefined), { uid: 0, gid: 0, additionalGids: [] });

@@ -1,16 +1,9 @@
-import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
+import { deepEqual, equal } from "node:assert/strict";
+
 import { parseMountOptions } from "../spawn/mount_options.ts";
 import { MS } from "../spawn/linux.ts";
 import { normalize, parseTmpfs, parseVolume } from "./volume.ts";
-
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
+import { throwsInvalid } from "../testing/errors.ts";
 
 Deno.test("parseVolume: /host:/container is a read-write recursive bind", () => {
   deepEqual(parseVolume("/srv/data:/data"), {

@@ -10,7 +10,7 @@
  * Operations that add images stage their files first (staging.ts).
  */
 import type { StatePaths } from "../state/paths.ts";
-import { writeAtomic } from "../state/store.ts";
+import { lockExclusive, writeAtomic } from "../state/store.ts";
 import { HuskError } from "../errors.ts";
 import {
   type Catalog,
@@ -38,9 +38,7 @@ export const layerDir = (p: StatePaths, diffId: string) => `${layersDir(p)}/${he
 
 /** Runs `fn` holding the image store's exclusive lock. */
 export function withImageLock<T>(paths: StatePaths, fn: () => T): T {
-  Deno.mkdirSync(imagesDir(paths), { recursive: true, mode: 0o700 });
-  using file = Deno.openSync(`${imagesDir(paths)}/images.lock`, { create: true, write: true, mode: 0o600 });
-  file.lockSync(true);
+  using _lock = lockExclusive(imagesDir(paths), `${imagesDir(paths)}/images.lock`, 0o700);
   return fn();
 }
 

@@ -1,5 +1,5 @@
-import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
+import { deepEqual, equal, ok } from "node:assert/strict";
+
 import {
   DEFAULT_SERVERS,
   type DnsOptions,
@@ -9,14 +9,7 @@ import {
   resolvConf,
   validateServers,
 } from "./dns.ts";
-
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
+import { throwsInvalid } from "../testing/errors.ts";
 
 const NO_DNS: DnsOptions = { servers: [], search: [], options: [] };
 

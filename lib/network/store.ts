@@ -3,7 +3,7 @@
  * for the containers attached now. Writes are atomic; everything that reads and then writes does so under
  * an exclusive lock on networks/networks.lock, so containers started in parallel get distinct addresses.
  */
-import { writeAtomic } from "../state/store.ts";
+import { lockExclusive, writeAtomic } from "../state/store.ts";
 import { networksDir, type StatePaths } from "../state/paths.ts";
 import type { Backend } from "./iptables.ts";
 import type { PortMapping } from "./ports.ts";
@@ -43,27 +43,18 @@ export interface Lease {
 
 export type Leases = Record<string, Lease>;
 
+const networkLock = (paths: StatePaths) =>
+  lockExclusive(networksDir(paths), `${networksDir(paths)}/networks.lock`, 0o700);
+
 /** Runs `fn` holding the exclusive network lock. */
 export function withNetworkLock<T>(paths: StatePaths, fn: () => T): T {
-  Deno.mkdirSync(networksDir(paths), { recursive: true, mode: 0o700 });
-  using file = Deno.openSync(`${networksDir(paths)}/networks.lock`, {
-    create: true,
-    write: true,
-    mode: 0o600,
-  });
-  file.lockSync(true);
+  using _lock = networkLock(paths);
   return fn();
 }
 
 /** Like withNetworkLock, for work that waits (running ip or iptables). */
 export async function withNetworkLockAsync<T>(paths: StatePaths, fn: () => Promise<T>): Promise<T> {
-  Deno.mkdirSync(networksDir(paths), { recursive: true, mode: 0o700 });
-  using file = Deno.openSync(`${networksDir(paths)}/networks.lock`, {
-    create: true,
-    write: true,
-    mode: 0o600,
-  });
-  file.lockSync(true);
+  using _lock = networkLock(paths);
   return await fn();
 }
 

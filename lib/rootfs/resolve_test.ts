@@ -1,17 +1,10 @@
-import { deepEqual, ok, throws } from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
+import { deepEqual, ok } from "node:assert/strict";
+
 import { FakeFs } from "./fake_fs.ts";
 import { type Layer, resolveInRoot } from "./resolve.ts";
+import { throwsInvalid } from "../testing/errors.ts";
 
 const ROOT = "/r";
-
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
 
 const base = {
   "/r/etc/passwd": "file",

@@ -1,5 +1,5 @@
-import { deepEqual, equal, ok, throws } from "node:assert/strict";
-import { InvalidInputError } from "../errors.ts";
+import { deepEqual, equal, ok } from "node:assert/strict";
+
 import {
   CAPABILITIES,
   capabilitiesOfMask,
@@ -8,17 +8,10 @@ import {
   containerCapabilities,
   DEFAULT_CAPABILITIES,
 } from "./capabilities.ts";
+import { throwsInvalid } from "../testing/errors.ts";
 
 const ALL_CAPS = Object.keys(CAPABILITIES);
 const sorted = (caps: readonly string[]) => [...caps].sort();
-
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
 
 /** The container's set with every capability on the host. */
 const caps = (add: string[] = [], drop: string[] = [], privileged = false) =>

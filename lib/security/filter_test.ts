@@ -1,13 +1,14 @@
-import { deepEqual, equal, notEqual, ok, throws } from "node:assert/strict";
+import { deepEqual, equal, notEqual, ok } from "node:assert/strict";
 import type { RunOptions } from "../config/options.ts";
 import { buildSecurity } from "../config/security.ts";
 import { testConfig } from "../config/testing.ts";
 import type { ContainerConfig } from "../config/types.ts";
-import { InvalidInputError } from "../errors.ts";
+
 import { CAPABILITIES } from "./capabilities.ts";
 import { seccompProgram } from "./filter.ts";
 import { runFilter } from "./seccomp.ts";
 import { X86_64_SYSCALLS } from "./syscalls_x86_64.ts";
+import { throwsInvalid } from "../testing/errors.ts";
 
 // The kernel's values, written out.
 const AUDIT_ARCH_X86_64 = 0xc000003e;
@@ -46,14 +47,6 @@ function call(program: Uint8Array | null, name: string, ...args: number[]): numb
   const nr = X86_64_SYSCALLS[name];
   notEqual(nr, undefined, `no syscall ${name}`);
   return runFilter(program, { nr, arch: AUDIT_ARCH_X86_64, args: args.map(BigInt) });
-}
-
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
 }
 
 Deno.test("seccompProgram: none when unconfined", () => {

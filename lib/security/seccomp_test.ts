@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { ExitCode, InvalidInputError } from "../errors.ts";
+import { InvalidInputError } from "../errors.ts";
+import { throwsInvalid } from "../testing/errors.ts";
 import {
   AUDIT_ARCH_X86_64,
   BPF_MAXINSNS,
@@ -109,19 +110,6 @@ function verify(program: Uint8Array): void {
   assert.equal(view.getUint16((count - 1) * 8, true), 0x06, "the program ends with RET");
   const unreachable = reachable.flatMap((r, pc) => r ? [] : [pc]);
   assert.deepEqual(unreachable, [], "unreachable instructions");
-}
-
-function throwsInvalid(fn: () => unknown, ...fragments: (string | RegExp)[]): void {
-  assert.throws(fn, (error: unknown) => {
-    assert.ok(error instanceof InvalidInputError, `not an InvalidInputError: ${error}`);
-    assert.equal(error.exitCode, ExitCode.Runtime);
-    assert.ok(!error.message.includes("\n"), `more than one line: ${error.message}`);
-    for (const fragment of fragments) {
-      if (typeof fragment === "string") assert.ok(error.message.includes(fragment), error.message);
-      else assert.match(error.message, fragment);
-    }
-    return true;
-  });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ import { type Arg, Named, Struct } from "../../ffi/spawn.ts";
 import type { RunOptions } from "../config/options.ts";
 import { testConfig } from "../config/testing.ts";
 import type { ContainerConfig } from "../config/types.ts";
-import { HuskError, InvalidInputError } from "../errors.ts";
+import { HuskError } from "../errors.ts";
 import {
   AT_FDCWD,
   CLONE,
@@ -24,6 +24,7 @@ import {
   TIOCSWINSZ,
 } from "./linux.ts";
 import { type ChildPlan, planChild, type Step, type Wiring } from "./plan.ts";
+import { throwsInvalid } from "../testing/errors.ts";
 
 const ROOT = "/r";
 const ETC = "/state/c";
@@ -88,14 +89,6 @@ function indexOf(steps: readonly Step[], pred: (s: Step) => boolean, what: strin
 const isCall = (call: string) => (s: Step) => s.call === call;
 const mountsOf = (steps: readonly Step[]) => steps.filter(isCall("mount"));
 const mountAt = (steps: readonly Step[], at: string) => mountsOf(steps).filter((s) => s.args[1] === at);
-
-function throwsInvalid(fn: () => unknown, ...parts: string[]): void {
-  throws(fn, (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError, got ${e}`);
-    for (const p of parts) ok(e.message.includes(p), `message ${JSON.stringify(e.message)} lacks ${p}`);
-    return true;
-  });
-}
 
 Deno.test("planChild: clone flags are the namespaces except cgroup, with SIGCHLD", () => {
   const { cloneFlags } = plan();

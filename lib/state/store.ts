@@ -54,19 +54,26 @@ export interface ContainerRecord {
 // The state files are small and each command touches a few of them: synchronous calls are faster here than
 // a round trip through the runtime's thread pool.
 
+/**
+ * Takes an exclusive lock on `file` (made, with its directory, if missing); it is released when the returned
+ * file is closed (`using`).
+ */
+export function lockExclusive(dir: string, file: string, dirMode: number): Deno.FsFile {
+  Deno.mkdirSync(dir, { recursive: true, mode: dirMode });
+  const handle = Deno.openSync(file, { create: true, write: true, mode: 0o600 });
+  handle.lockSync(true);
+  return handle;
+}
+
 /** Runs `fn` holding the exclusive state lock (synchronous: nothing else runs while it is held). */
 export function withLock<T>(paths: StatePaths, fn: () => T): T {
-  Deno.mkdirSync(containersDir(paths), { recursive: true, mode: 0o711 });
-  using file = Deno.openSync(lockFile(paths), { create: true, write: true, mode: 0o600 });
-  file.lockSync(true);
+  using _lock = lockExclusive(containersDir(paths), lockFile(paths), 0o711);
   return fn();
 }
 
 /** Like withLock, for work that must wait while holding it (killing a stale cgroup's processes). */
 export async function withLockAsync<T>(paths: StatePaths, fn: () => Promise<T>): Promise<T> {
-  Deno.mkdirSync(containersDir(paths), { recursive: true, mode: 0o711 });
-  using file = Deno.openSync(lockFile(paths), { create: true, write: true, mode: 0o600 });
-  file.lockSync(true);
+  using _lock = lockExclusive(containersDir(paths), lockFile(paths), 0o711);
   return await fn();
 }
 
