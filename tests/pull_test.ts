@@ -1,14 +1,27 @@
 /** Pulls from a real registry (Debian's docker-registry on 127.0.0.1), filled with images built here. */
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { husk, PROJECT, readUntil, sandboxOf, spawnHusk, withRoot } from "./helpers.ts";
-import { skopeoCopy, startRegistry } from "../tasks/registry.ts";
+import { type Registry, skopeoCopy, startRegistry, type Where } from "../tasks/registry.ts";
 import { buildImage } from "./image_fixtures.ts";
 
+/** Runs `fn` with a registry started in the root's network sandbox, stopped afterwards. */
+async function withRegistry(
+  root: string,
+  options: { login?: { username: string; password: string } },
+  fn: (registry: Registry, where: Where) => Promise<void>,
+): Promise<void> {
+  const where = { netns: sandboxOf(root), ...options };
+  const registry = await startRegistry(root, where);
+  try {
+    await fn(registry, where);
+  } finally {
+    await registry.stop();
+  }
+}
+
 Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is refused", () =>
-  withRoot(async (root) => {
-    const where = { netns: sandboxOf(root) };
-    const registry = await startRegistry(root, where);
-    try {
+  withRoot((root) =>
+    withRegistry(root, {}, async (registry, where) => {
       const { layout, amd64, arm64 } = await buildImage(root);
       layout.tag("multi", layout.index([arm64, amd64]));
       await skopeoCopy(layout.dir, "multi", `docker://${registry.address}/test/multi:v1`, where);
@@ -70,66 +83,61 @@ Deno.test("pull: a multi-layer image from an index, run, rmi; a tampered blob is
       equal((await husk(root, ["images", "-q"])).stdout, "");
       deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], [], "nothing staged is left");
       ok([...Deno.readDirSync(`${root}/images/layers`)].length === 0, "no layer is left");
-    } finally {
-      await registry.stop();
-    }
-  }));
+    })
+  ));
 
 Deno.test("pull: an interrupted pull leaves nothing behind", () =>
   withRoot(async (root) => {
-    const where = { netns: sandboxOf(root) };
-    const registry = await startRegistry(root, where);
-    // Between husk and the registry: layer downloads stall after their first bytes.
-    const proxy = new Deno.Command("nsenter", {
-      args: [
-        `--net=/run/netns/${where.netns}`,
-        Deno.execPath(),
-        "run",
-        "-A",
-        `${PROJECT}/tests/stalling_proxy.ts`,
-        "5001",
-        registry.address,
-      ],
-      stdout: "piped",
-      stderr: "null",
-    }).spawn();
-    try {
-      await readUntil(proxy.stdout, /ready/);
-      const { layout, amd64 } = await buildImage(root);
-      layout.tag("v1", amd64);
-      await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/test/slow:v1`, where);
-      const child = spawnHusk(root, ["pull", "--insecure", "127.0.0.1:5001/test/slow:v1"]);
-      await readUntil(child.stdout, /Downloading/);
-      child.kill("SIGINT");
-      const status = await child.status;
-      await child.stderr.cancel();
-      equal(status.code, 130);
-      deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], [], "nothing staged is left");
-      equal((await husk(root, ["images", "-q"])).stdout, "");
-      // Killed outright, a pull leaves its staging directory to the next command that adds an image.
-      const killed = spawnHusk(root, ["pull", "--insecure", "127.0.0.1:5001/test/slow:v1"]);
-      await readUntil(killed.stdout, /Downloading/);
-      killed.kill("SIGKILL");
-      await killed.status;
-      await killed.stderr.cancel();
-      equal([...Deno.readDirSync(`${root}/images/tmp`)].length, 1);
-      await new Deno.Command("tar", { args: ["-cf", `${root}/empty.tar`, "-T", "/dev/null"] }).output();
-      equal((await husk(root, ["import", `${root}/empty.tar`, "empty"])).code, 0);
-      deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], [], "the killed pull's staging is gone");
-      equal((await husk(root, ["rmi", "empty"])).code, 0);
-    } finally {
-      proxy.kill("SIGTERM");
-      await proxy.status;
-      await registry.stop();
-    }
+    await withRegistry(root, {}, async (registry, where) => {
+      // Between husk and the registry: layer downloads stall after their first bytes.
+      const proxy = new Deno.Command("nsenter", {
+        args: [
+          `--net=/run/netns/${where.netns}`,
+          Deno.execPath(),
+          "run",
+          "-A",
+          `${PROJECT}/tests/stalling_proxy.ts`,
+          "5001",
+          registry.address,
+        ],
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      try {
+        await readUntil(proxy.stdout, /ready/);
+        const { layout, amd64 } = await buildImage(root);
+        layout.tag("v1", amd64);
+        await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/test/slow:v1`, where);
+        const child = spawnHusk(root, ["pull", "--insecure", "127.0.0.1:5001/test/slow:v1"]);
+        await readUntil(child.stdout, /Downloading/);
+        child.kill("SIGINT");
+        const status = await child.status;
+        await child.stderr.cancel();
+        equal(status.code, 130);
+        deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], [], "nothing staged is left");
+        equal((await husk(root, ["images", "-q"])).stdout, "");
+        // Killed outright, a pull leaves its staging directory to the next command that adds an image.
+        const killed = spawnHusk(root, ["pull", "--insecure", "127.0.0.1:5001/test/slow:v1"]);
+        await readUntil(killed.stdout, /Downloading/);
+        killed.kill("SIGKILL");
+        await killed.status;
+        await killed.stderr.cancel();
+        equal([...Deno.readDirSync(`${root}/images/tmp`)].length, 1);
+        await new Deno.Command("tar", { args: ["-cf", `${root}/empty.tar`, "-T", "/dev/null"] }).output();
+        equal((await husk(root, ["import", `${root}/empty.tar`, "empty"])).code, 0);
+        deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], [], "the killed pull's staging is gone");
+        equal((await husk(root, ["rmi", "empty"])).code, 0);
+      } finally {
+        proxy.kill("SIGTERM");
+        await proxy.status;
+      }
+    });
   }));
 
 Deno.test("login: a registry that asks for a password (Basic); credentials are kept for pulls", () =>
   withRoot(async (root) => {
     const login = { username: "tester", password: "s3cret" };
-    const where = { netns: sandboxOf(root), login };
-    const registry = await startRegistry(root, where);
-    try {
+    await withRegistry(root, { login }, async (registry, where) => {
       const { layout, amd64 } = await buildImage(root);
       layout.tag("v1", amd64);
       await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/private/img:v1`, where);
@@ -167,16 +175,12 @@ Deno.test("login: a registry that asks for a password (Basic); credentials are k
       equal((await husk(root, ["rmi", name])).code, 0);
       const remote = await husk(root, ["login", "--insecure", "-u", "x", "-p", "y", "registry.example.com"]);
       match(remote.stderr, /--insecure is for registries on this machine only, not registry\.example\.com/);
-    } finally {
-      await registry.stop();
-    }
+    });
   }));
 
 Deno.test("pull: concurrent pulls of one image store it once", () =>
-  withRoot(async (root) => {
-    const where = { netns: sandboxOf(root) };
-    const registry = await startRegistry(root, where);
-    try {
+  withRoot((root) =>
+    withRegistry(root, {}, async (registry, where) => {
       const { layout, amd64 } = await buildImage(root);
       layout.tag("v1", amd64);
       await skopeoCopy(layout.dir, "v1", `docker://${registry.address}/test/twice:v1`, where);
@@ -187,7 +191,5 @@ Deno.test("pull: concurrent pulls of one image store it once", () =>
       equal([...Deno.readDirSync(`${root}/images/layers`)].length, 3, "each layer once");
       deepEqual([...Deno.readDirSync(`${root}/images/tmp`)], []);
       equal((await husk(root, ["rmi", name])).code, 0);
-    } finally {
-      await registry.stop();
-    }
-  }));
+    })
+  ));

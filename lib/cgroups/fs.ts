@@ -4,6 +4,7 @@
  * O_CREAT, as the kernel's cgroup files want.
  */
 import { HuskError } from "../errors.ts";
+import { exists } from "../files.ts";
 
 export interface CgroupFs {
   /** The file's content; throws Deno.errors.NotFound when it does not exist. */
@@ -47,15 +48,7 @@ export const realFs: CgroupFs = {
   },
   mkdir: (path) => Deno.mkdirSync(path),
   rmdir: (path) => Deno.removeSync(path),
-  exists(path) {
-    try {
-      Deno.lstatSync(path);
-      return true;
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return false;
-      throw e;
-    }
-  },
+  exists,
   subdirs(path) {
     try {
       return [...Deno.readDirSync(path)].filter((e) => e.isDirectory).map((e) => e.name).sort();

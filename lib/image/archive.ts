@@ -16,7 +16,8 @@ import { hostPlatform, type Index, INDEX_TYPES, type Manifest, MediaType } from 
 import { pickManifest } from "./platform.ts";
 import { canonical, familiar, parseReference } from "./reference.ts";
 import { Staging } from "./staging.ts";
-import { blobPath, exists, readCatalog } from "./store.ts";
+import { exists } from "../files.ts";
+import { blobPath, readCatalog } from "./store.ts";
 import { findImage, noSuchImage } from "./catalog.ts";
 import { unpackImage } from "./unpack.ts";
 

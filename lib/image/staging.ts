@@ -5,13 +5,13 @@
  * the operation itself or, once its process is gone (SIGKILL), by the next operation or garbage collection.
  */
 import { HuskError } from "../errors.ts";
+import { exists } from "../files.ts";
 import type { StatePaths } from "../state/paths.ts";
 import { addImage, type ImageRecord, layerSize } from "./catalog.ts";
 import { Hasher, sha256 } from "./digest.ts";
 import {
   blobPath,
   blobsDir,
-  exists,
   layerDir,
   layersDir,
   readCatalog,

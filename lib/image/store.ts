@@ -12,6 +12,7 @@
 import type { StatePaths } from "../state/paths.ts";
 import { lockExclusive, writeAtomic } from "../state/store.ts";
 import { HuskError } from "../errors.ts";
+import { exists } from "../files.ts";
 import {
   type Catalog,
   displayName,
@@ -54,16 +55,6 @@ export function readCatalog(paths: StatePaths): Catalog {
 /** Writes the catalog; call under the lock. */
 export function writeCatalog(paths: StatePaths, catalog: Catalog): void {
   writeAtomic(indexFile(paths), JSON.stringify(catalog, null, 1));
-}
-
-export function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
 }
 
 /**

@@ -3,6 +3,7 @@
  * for the containers attached now. Writes are atomic; everything that reads and then writes does so under
  * an exclusive lock on networks/networks.lock, so containers started in parallel get distinct addresses.
  */
+import { ifExists } from "../files.ts";
 import { lockExclusive, writeAtomic } from "../state/store.ts";
 import { networksDir, type StatePaths } from "../state/paths.ts";
 import type { Backend } from "./iptables.ts";
@@ -62,12 +63,7 @@ const networkFile = (paths: StatePaths, name: string) => `${networksDir(paths)}/
 const leasesFile = (paths: StatePaths) => `${networksDir(paths)}/leases.json`;
 
 function readJson<T>(path: string): T | null {
-  try {
-    return JSON.parse(Deno.readTextFileSync(path));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
+  return ifExists(() => JSON.parse(Deno.readTextFileSync(path)));
 }
 
 export function readNetwork(paths: StatePaths, name: string): NetworkRecord | null {

@@ -7,6 +7,7 @@ import { buildConfig } from "../config/build.ts";
 import type { RunOptions } from "../config/options.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { InvalidInputError, StateError } from "../errors.ts";
+import { readTextIfExists, removeIfExists } from "../files.ts";
 import { type HostFacts, readHostFacts } from "../config/resources.ts";
 import { capabilitiesOfMask } from "../security/capabilities.ts";
 import { type ContainerCgroup, createContainerCgroup, releaseCgroup } from "./cgroups.ts";
@@ -153,7 +154,10 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
         throw new InvalidInputError(`cannot read env file ${f}: ${(e as Error).message}`);
       }
     },
-    subordinateIds: () => ({ subuid: readIfPresent("/etc/subuid"), subgid: readIfPresent("/etc/subgid") }),
+    subordinateIds: () => ({
+      subuid: readTextIfExists("/etc/subuid") ?? "",
+      subgid: readTextIfExists("/etc/subgid") ?? "",
+    }),
     resolveContainer: (ref) => {
       try {
         return lookup(listRecords(paths).map((r) => r.config), ref).id;
@@ -220,7 +224,7 @@ export async function startCreated(
 ): Promise<Container> {
   const dir = containerDir(paths, config.id);
   // A restart begins a new exit record; the old one would make the new run look finished.
-  for (const stale of ["exit", "exit.tmp"]) removeIfPresent(`${dir}/${stale}`);
+  for (const stale of ["exit", "exit.tmp"]) removeIfExists(`${dir}/${stale}`);
   if (detach) installedMonitor(paths);
   if (!(restartCount === 0 && fresh)) {
     // "created" again before the cgroup exists: a collection of stale cgroups counts this one as live.
@@ -303,23 +307,6 @@ export async function startContainer(paths: StatePaths, options: RunOptions): Pr
     return await startCreated(paths, config, options.detach, 0, true);
   } catch (e) {
     withLock(paths, () => removeRecord(paths, config.id));
-    throw e;
-  }
-}
-
-function removeIfPresent(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-}
-
-function readIfPresent(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return "";
     throw e;
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { ContainerConfig } from "../config/types.ts";
 import { StateError } from "../errors.ts";
+import { readTextIfExists } from "../files.ts";
 import { parseAddress, parseSubnet } from "../network/address.ts";
 import { ensureBridge } from "../network/bridge.ts";
 import { type HostsEntries, hostsFile, resolvConf } from "../network/dns.ts";
@@ -48,20 +49,11 @@ export function leaseOf(paths: StatePaths, id: string): Lease | null {
 
 const readText = (path: string) => Deno.readTextFileSync(path);
 
-function readIfExists(path: string): string | null {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
 /** The host's resolvers as the container's (a loopback stub replaced by its upstream servers). */
 function containerResolvConf(config: ContainerConfig): string {
   return resolvConf(
-    readIfExists("/etc/resolv.conf") ?? "",
-    readIfExists("/run/systemd/resolve/resolv.conf"),
+    readTextIfExists("/etc/resolv.conf") ?? "",
+    readTextIfExists("/run/systemd/resolve/resolv.conf"),
     config.network.dns,
   );
 }
@@ -112,9 +104,9 @@ export async function attachNetwork(paths: StatePaths, config: ContainerConfig):
         paths,
         config.id,
         "hosts",
-        readIfExists("/etc/hosts") ?? hostsFile(hostsEntries(config, null, [])),
+        readTextIfExists("/etc/hosts") ?? hostsFile(hostsEntries(config, null, [])),
       );
-      writeEtc(paths, config.id, "resolv.conf", readIfExists("/etc/resolv.conf") ?? "");
+      writeEtc(paths, config.id, "resolv.conf", readTextIfExists("/etc/resolv.conf") ?? "");
       return nothing;
     case "container":
       return joinContainer(paths, config);
