@@ -145,28 +145,14 @@ Deno.test("login: a registry that asks for a password (Basic); credentials are k
       const anonymous = await husk(root, ["pull", "--insecure", name]);
       equal(anonymous.code, 125);
       match(anonymous.stderr, /no basic auth credentials: run 'husk login'/);
-      const wrong = await husk(root, [
-        "login",
-        "--insecure",
-        "-u",
-        "tester",
-        "--password-stdin",
-        registry.address,
-      ], {
-        stdin: "wrong\n",
-      });
+      const loginWith = (password: string) =>
+        husk(root, ["login", "--insecure", "-u", "tester", "--password-stdin", registry.address], {
+          stdin: `${password}\n`,
+        });
+      const wrong = await loginWith("wrong");
       equal(wrong.code, 125);
       match(wrong.stderr, /login to 127\.0\.0\.1:\d+ failed: unauthorized/);
-      const right = await husk(root, [
-        "login",
-        "--insecure",
-        "-u",
-        "tester",
-        "--password-stdin",
-        registry.address,
-      ], {
-        stdin: "s3cret\n",
-      });
+      const right = await loginWith("s3cret");
       equal(right.stdout, "Login Succeeded\n", right.stderr);
       equal((await Deno.stat(`${root}/auth.json`)).mode! & 0o777, 0o600, "credentials readable by root only");
       const pulled = await husk(root, ["pull", "-q", "--insecure", name]);
