@@ -2,7 +2,7 @@
  * The child's confinement (pure): masked and read-only paths, a read-only root, the capability sets,
  * no_new_privs and the seccomp filter, each placed where the kernel allows it.
  */
-import { Named, Struct } from "../../ffi/spawn.ts";
+import { Struct } from "../../ffi/spawn.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { CAPABILITIES, capabilityWords } from "../security/capabilities.ts";
 import {
@@ -16,9 +16,8 @@ import {
   SECCOMP_SET_MODE_FILTER,
 } from "./linux.ts";
 import { mountFlagNames } from "./mount_options.ts";
-import type { Step } from "./plan.ts";
+import { named, type Step } from "./step.ts";
 
-const named = (value: number, name: string) => new Named(value, name);
 const flags = (value: number) => named(value, mountFlagNames(value));
 
 /**

@@ -3,7 +3,6 @@
  * `eth0` (moved into the namespace by the runtime while the child waited) with the classic interface ioctls.
  * No netlink and no process: three ioctls on a throwaway socket give eth0 its address and the default route.
  */
-import { Named } from "../../ffi/spawn.ts";
 import {
   AF_INET,
   CLONE,
@@ -19,10 +18,8 @@ import {
   SOCK_CLOEXEC,
   SOCK_DGRAM,
 } from "./linux.ts";
-import type { Step } from "./plan.ts";
+import { named, type Step } from "./step.ts";
 import { formatAddress, prefixMask } from "../network/address.ts";
-
-const named = (value: number, name: string) => new Named(value, name);
 
 /** eth0's configuration: its address with prefix length, and the gateway of its default route. */
 export interface InterfaceSetup {

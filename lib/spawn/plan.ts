@@ -3,7 +3,7 @@
  * is only read, through FsView, to resolve paths inside the root filesystem). ffi/spawn.ts runs the list;
  * `husk run --dry-run` prints it.
  */
-import { Named, type RawStep, Struct } from "../../ffi/spawn.ts";
+import { Struct } from "../../ffi/spawn.ts";
 import type { ContainerConfig, Mount } from "../config/types.ts";
 import { DEFAULT_PATH, lookupEnv } from "../config/env.ts";
 import { DEV_SYMLINKS } from "../config/defaults.ts";
@@ -38,14 +38,8 @@ import {
 import { mountFlagNames, parseMountOptions } from "./mount_options.ts";
 import { boundingSteps, capabilitySteps, maskSteps, seccompSteps } from "./confine.ts";
 import { seccompProgram } from "../security/filter.ts";
+import { named, type Step } from "./step.ts";
 import { type InterfaceSetup, interfaceSteps, joinNetworkSteps, loopbackSteps } from "./network.ts";
-
-/** A step with what it does in words, for error messages and the dry run. */
-export interface Step extends RawStep {
-  what: string;
-  /** Set on execve steps: the command as the user wrote it, and whether it was looked up along $PATH. */
-  exec?: { command: string; searched: boolean };
-}
 
 /** The file descriptors the parent prepared before the clone. */
 export interface Wiring {
@@ -65,6 +59,8 @@ export interface Wiring {
   /** --network container:X: the other container's network namespace, to join instead of a new one. */
   netns?: number;
 }
+
+export type { Step } from "./step.ts";
 
 export interface ChildPlan {
   /** Namespace flags for clone, with SIGCHLD as the exit signal. */
@@ -532,8 +528,4 @@ function isFile(root: string, path: string, layers: readonly Layer[], fs: FsView
     if (e instanceof InvalidInputError) return false;
     throw e;
   }
-}
-
-function named(value: number, name: string): Named {
-  return new Named(value, name);
 }
