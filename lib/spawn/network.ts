@@ -1,7 +1,7 @@
 /**
  * The child's network steps (pure): bring up `lo`, join another container's network namespace, or configure
  * `eth0` (moved into the namespace by the runtime while the child waited) with the classic interface ioctls.
- * No netlink and no process: three ioctls on a throwaway socket give eth0 its address and the default route.
+ * No netlink and no process: four ioctls on a throwaway socket give eth0 its address and the default route.
  */
 import {
   AF_INET,
