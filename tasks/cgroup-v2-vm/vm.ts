@@ -19,14 +19,20 @@ export const PROJECT = new URL("../..", import.meta.url).pathname.replace(/\/$/,
 export const CACHE = Deno.env.get("HUSK_VM_CACHE") ||
   `${Deno.env.get("XDG_CACHE_HOME") || `${Deno.env.get("HOME") || "/root"}/.cache`}/husk/cgroup-v2-vm`;
 
-/** The project files the guest needs (lib/cgroups has no dependencies beyond these). */
-const SOURCES = [
-  "lib/errors.ts",
-  "lib/config/resources.ts",
-  "lib/cgroups",
-  "tests/cgroups_helpers.ts",
-  "tasks/cgroup-v2-vm/driver.ts",
-];
+/** The project files the guest needs: the driver's module graph (`deno info`), so none is forgotten. */
+function guestSources(): string[] {
+  const info = new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", `${PROJECT}/tasks/cgroup-v2-vm/driver.ts`],
+    stdout: "piped",
+    stderr: "piped",
+  }).outputSync();
+  if (!info.success) throw new Error(`deno info: ${new TextDecoder().decode(info.stderr).trim()}`);
+  const modules: { specifier: string }[] = JSON.parse(new TextDecoder().decode(info.stdout)).modules;
+  const prefix = `file://${PROJECT}/`;
+  return modules.map((m) => m.specifier).filter((s) => s.startsWith(prefix)).map((s) =>
+    s.slice(prefix.length)
+  );
+}
 
 export interface Check {
   name: string;
@@ -188,7 +194,7 @@ export function buildInitramfs(): string {
     copyInto(root, deno, "/usr/bin/deno");
     copyInto(root, bash, "/usr/bin/bash");
     for (const lib of new Set([...sharedLibraries(deno), ...sharedLibraries(bash)])) copyInto(root, lib);
-    for (const rel of SOURCES) copyTree(root, rel);
+    for (const rel of guestSources()) copyTree(root, rel);
     Deno.writeTextFileSync(`${root}/init`, INIT, { mode: 0o755 });
     run("sh", ["-c", `find . -mindepth 1 | cpio --quiet -o -H newc -R 0:0 > "${out}.tmp"`], { cwd: root });
     Deno.renameSync(`${out}.tmp`, out);
