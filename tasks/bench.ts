@@ -26,6 +26,8 @@
  */
 import { parseArgs } from "node:util";
 import { imageBenchmarks } from "./bench_images.ts";
+import { removeRootCgroups } from "../lib/runtime/cgroups.ts";
+import { statePaths } from "../lib/state/paths.ts";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Pure parts (tested in bench_test.ts)
@@ -883,6 +885,11 @@ async function main(argv: readonly string[]): Promise<number> {
     // Its bridge, veths and firewall rules go with it.
     if (sandboxMade) await capture(["ip", "netns", "del", sandbox]);
     removeTmp(tmp);
+    try {
+      removeRootCgroups(statePaths(huskRoot));
+    } catch (e) {
+      progress(`NOT removing the husk root's cgroups: ${(e as Error).message}`);
+    }
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }

@@ -3,7 +3,7 @@
  * state root, and check that nothing is left behind (state, mounts, processes).
  */
 import { deepEqual, equal } from "node:assert/strict";
-import { cgroupOptions } from "../lib/runtime/cgroups.ts";
+import { removeRootCgroups, rootCgroupDirs } from "../lib/runtime/cgroups.ts";
 import { isSameProcess } from "../lib/state/liveness.ts";
 import { statePaths } from "../lib/state/paths.ts";
 
@@ -167,10 +167,11 @@ export async function withRoot(fn: (root: string) => Promise<void>, opts: { keep
     deepEqual(hostMountsUnder(ROOTFS, root), [], "mounts left behind on the host");
     await waitFor(() => processesInRootfs(root).length === 0, "container processes left behind");
     if (!opts.keepRecords) deepEqual(containerCgroups(root), [], "container cgroups left behind");
-    removeRootCgroups(root);
   } finally {
     // After a failed test: its containers and monitors must not outlive it (nor re-create its root).
     await killLeftovers(root);
+    // The test's own parent cgroups, as the test made them (after a failure, with what was left in them).
+    removeRootCgroups(statePaths(root));
     sandboxes.delete(root);
     sh("ip", "netns", "del", sandbox);
     await Deno.remove(root, { recursive: true });
@@ -220,35 +221,11 @@ export function leases(root: string): Record<string, unknown> {
   }
 }
 
-/** husk's per-root parent cgroup in every v1 hierarchy and in the v2 one (those that exist). */
-function rootCgroupDirs(root: string): string[] {
-  const parent = cgroupOptions(statePaths(root)).parent!;
-  const mounts = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
-    .filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(" ")[4]);
-  return mounts.map((m) => `${m}/${parent}`).filter((d) => {
-    try {
-      return Deno.statSync(d).isDirectory;
-    } catch {
-      return false;
-    }
-  });
-}
-
 /** The containers' cgroups still under this root's parent cgroup. */
 export function containerCgroups(root: string): string[] {
-  return rootCgroupDirs(root).flatMap((d) =>
+  return rootCgroupDirs(statePaths(root)).flatMap((d) =>
     [...Deno.readDirSync(d)].filter((e) => e.isDirectory).map((e) => `${d}/${e.name}`)
   );
-}
-
-/** The test's own parent cgroups (empty by now): removed, as the test made them. */
-function removeRootCgroups(root: string): void {
-  for (const dir of rootCgroupDirs(root)) {
-    for (const child of [...Deno.readDirSync(dir)].filter((e) => e.isDirectory)) {
-      Deno.removeSync(`${dir}/${child.name}`);
-    }
-    Deno.removeSync(dir);
-  }
 }
 
 /** Whether process `pid` exists (a zombie counts). */

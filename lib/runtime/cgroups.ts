@@ -12,6 +12,7 @@ import {
   realFs,
 } from "../cgroups/mod.ts";
 import type { ContainerConfig } from "../config/types.ts";
+import { exists } from "../files.ts";
 import { DEFAULT_ROOT, rootTag, type StatePaths } from "../state/paths.ts";
 
 /**
@@ -89,4 +90,25 @@ export async function releaseCgroup(paths: StatePaths, id: string): Promise<{ oo
   const oomKilled = cgroup.oomKilled();
   await cgroup.destroy();
   return { oomKilled };
+}
+
+/** husk's parent cgroup for a state root, in every cgroup hierarchy mounted here where it exists. */
+export function rootCgroupDirs(paths: StatePaths): string[] {
+  const parent = cgroupOptions(paths).parent!;
+  const mounts = Deno.readTextFileSync("/proc/self/mountinfo").split("\n")
+    .filter((l) => / - cgroup2? /.test(l)).map((l) => l.split(" ")[4]);
+  return mounts.map((m) => `${m}/${parent}`).filter((d) => exists(d));
+}
+
+/**
+ * Removes a state root's parent cgroups and the (empty) container cgroups left in them: for a throwaway
+ * root (tests, benchmarks) that is being deleted. A cgroup that still holds a process stays, with an error.
+ */
+export function removeRootCgroups(paths: StatePaths): void {
+  for (const dir of rootCgroupDirs(paths)) {
+    for (const child of [...Deno.readDirSync(dir)].filter((e) => e.isDirectory)) {
+      Deno.removeSync(`${dir}/${child.name}`);
+    }
+    Deno.removeSync(dir);
+  }
 }
