@@ -8,7 +8,7 @@
  * Each run starts from an empty destination, removed between runs and not timed.
  */
 import { extractLayer } from "../lib/image/layer.ts";
-import { type BenchResult, commandLine, type Skipped, summarize } from "./bench.ts";
+import { type BenchResult, commandLine, type Skipped, summarize } from "./bench_results.ts";
 import { Layout, skopeoCopy, startRegistry } from "./registry.ts";
 
 const PROJECT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");

@@ -1,25 +1,20 @@
 import assert from "node:assert/strict";
 import {
-  type BenchResult,
   cgroupMountPoints,
-  commandLine,
   editRuncConfig,
   evaluateTargets,
   formatMs,
   formatRatio,
   formatTargets,
   hyperfineTimes,
-  median,
   mountPointsUnder,
   parseHardLimits,
   parseMountInfo,
   parseOptions,
-  percentile,
-  quoteArg,
   renderTable,
   resultsTable,
-  summarize,
 } from "./bench.ts";
+import { type BenchResult, commandLine, median, percentile, quoteArg, summarize } from "./bench_results.ts";
 
 Deno.test("median: odd and even counts, unsorted input, empty", () => {
   assert.equal(median([3, 1, 2]), 2);
