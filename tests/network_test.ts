@@ -5,6 +5,7 @@
  */
 import { deepEqual, equal, match, notEqual, ok } from "node:assert/strict";
 import { husk, inSandbox, leases, ROOTFS, sandboxOf, sh, waitFor, withRoot } from "./helpers.ts";
+import { writeSequenceProbe } from "./probe.ts";
 
 const run = (root: string, args: string[]) => husk(root, ["run", "--rm", ...args]);
 
@@ -118,6 +119,45 @@ Deno.test("-p: served by busybox httpd, fetched from the host side via 127.0.0.1
     equal((await husk(root, ["rm", "-f", "web"])).code, 0);
     deepEqual(natRules(root).filter((l) => l.includes("DNAT")), []);
     ok(!fetchFromHost(root, "http://127.0.0.1:8080/").ok, "the port still answers after rm");
+  }));
+
+/** A struct sockaddr_in as the bytes of a probe's string argument (every byte below 0x80, so one char each). */
+function sockaddr(port: number, address: readonly number[]): string {
+  return String.fromCharCode(2, 0, port >> 8, port & 255, ...address, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+Deno.test("-p PORT/udp: a datagram sent from the host side reaches the container", () =>
+  withRoot(async (root) => {
+    const dir = await Deno.makeTempDir({ prefix: "husk-probe-" });
+    try {
+      // Syscalls: socket 41, bind 49, recvfrom 45 (no buffer: it waits for one datagram), connect 42, write 1.
+      // Host port 5173 is 0x1435: its bytes stay below 0x80.
+      await writeSequenceProbe(dir, "receive", [[41, 2, 2, 0], [49, 3, sockaddr(53, [0, 0, 0, 0]), 16], [
+        45,
+        3,
+        0,
+        0,
+      ]]);
+      const send = await writeSequenceProbe(dir, "send", [
+        [41, 2, 2, 0],
+        [42, 3, sockaddr(5173, [127, 0, 0, 1]), 16],
+        [1, 3, "datagram", 8],
+      ]);
+      const id = await detached(root, ["-v", `${dir}:/probe:ro`, "-p", "5173:53/udp", "/probe/receive"]);
+      equal((await husk(root, ["port", id])).stdout, "53/udp -> 0.0.0.0:5173\n");
+      // Sent again until the receiver, once bound, gets one and exits 0.
+      const exited = () =>
+        JSON.parse(Deno.readTextFileSync(`${root}/containers/${id}/state.json`)).status === "exited";
+      await waitFor(() => {
+        if (exited()) return true;
+        equal(inSandbox(root, send).code, 0, "the sender failed");
+        return false;
+      }, "the container receives the datagram");
+      equal((await husk(root, ["wait", id])).stdout, "0\n");
+      equal((await husk(root, ["rm", id])).code, 0);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
   }));
 
 Deno.test("-P publishes the exposed ports on free host ports", () =>
