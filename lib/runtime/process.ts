@@ -272,18 +272,19 @@ export async function startExecProcess(
       await waitPid(intermediate);
       if (got !== 8) throw await failure(errRead, plan.steps, "the process could not join the container");
       const pid = Number(pidBytes[0]);
+      const abort = () => kill(pid, SIGKILL);
       try {
         const consoleFd = await release(
           pid,
           plan,
           { syncWrite, errRead, consoleParent },
           fds,
-          () => kill(pid, SIGKILL),
+          abort,
           options.prepare,
         );
         return { pid, console: consoleFd, monitorPid: null };
       } catch (e) {
-        kill(pid, SIGKILL);
+        abort();
         await waitPid(pid);
         throw e;
       }
