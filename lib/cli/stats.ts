@@ -3,7 +3,7 @@ import { cpuPercent, hostCpuUsageNs, type Stats } from "../cgroups/mod.ts";
 import { formatBytes, parseResourceUpdate, readHostFacts } from "../config/resources.ts";
 import { InvalidInputError, StateError } from "../errors.ts";
 import { openContainerCgroup } from "../runtime/cgroups.ts";
-import { isRunning } from "../runtime/lifecycle.ts";
+import { isRunning } from "../state/liveness.ts";
 import { currentRecords } from "../runtime/status.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import { type ContainerRecord, readRecord, withLock, writeAtomic } from "../state/store.ts";

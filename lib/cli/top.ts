@@ -1,6 +1,6 @@
 /** `husk top CONTAINER`: the container's processes with their host pids (as `docker top`). */
 import { InvalidInputError, StateError } from "../errors.ts";
-import { isRunning } from "../runtime/lifecycle.ts";
+import { isRunning } from "../state/liveness.ts";
 import { containerProcesses } from "../runtime/top.ts";
 import type { CommandModule } from "./command.ts";
 import { findContainer } from "./containers.ts";

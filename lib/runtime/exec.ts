@@ -8,7 +8,7 @@ import type { ContainerRecord } from "../state/store.ts";
 import type { StatePaths } from "../state/paths.ts";
 import { openContainerCgroup } from "./cgroups.ts";
 import { exitCodeOf } from "./container.ts";
-import { isRunning } from "./lifecycle.ts";
+import { isRunning } from "../state/liveness.ts";
 import { type ContainerProcess, startExecProcess } from "./process.ts";
 
 export interface ExecOptions {

@@ -4,7 +4,7 @@ import { mountOverlay } from "../image/overlay.ts";
 import { packDirectory } from "../image/pack.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import type { ContainerRecord } from "../state/store.ts";
-import { isRunning } from "./lifecycle.ts";
+import { isRunning } from "../state/liveness.ts";
 
 export function containerFilesystem(
   paths: StatePaths,

@@ -6,7 +6,7 @@ import { kill as killPid } from "../../ffi/process.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { StateError } from "../errors.ts";
 import { SIGKILL } from "../spawn/linux.ts";
-import { isMonitorOf, isSameProcess, waitWhile } from "../state/liveness.ts";
+import { isMonitorOf, isRunning, waitWhile } from "../state/liveness.ts";
 import type { StatePaths } from "../state/paths.ts";
 import {
   type ContainerRecord,
@@ -20,10 +20,6 @@ import { type Container, startCreated } from "./container.ts";
 import { refresh, waitForExit } from "./status.ts";
 
 export const SIGTERM = 15;
-
-export function isRunning(record: ContainerRecord): boolean {
-  return record.state.status === "running" && isSameProcess(record.state.pid, record.state.pidStartTime);
-}
 
 const short = (r: ContainerRecord) => r.config.id.slice(0, 12);
 

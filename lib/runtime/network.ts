@@ -13,13 +13,21 @@ import { type HostsEntries, hostsFile, resolvConf } from "../network/dns.ts";
 import { ownerTag, portRules } from "../network/firewall.ts";
 import { boundPorts, interfaces } from "../network/host.ts";
 import { applyRules, removeTagged } from "../network/iptables.ts";
+import { EPHEMERAL_PORTS } from "../network/ipam.ts";
 import { newLease, vethCommands } from "../network/leases.ts";
 import { DEFAULT_SUBNET, findNetwork } from "../network/networks.ts";
 import { DEFAULT_NETWORK } from "../network/names.ts";
-import { type Lease, readLeases, withNetworkLockAsync, writeLeases, writeNetwork } from "../network/store.ts";
+import {
+  type Lease,
+  readLeases,
+  withNetworkLock,
+  withNetworkLockAsync,
+  writeLeases,
+  writeNetwork,
+} from "../network/store.ts";
 import { ipBatch } from "../network/tool.ts";
 import type { InterfaceSetup } from "../spawn/network.ts";
-import { isSameProcess } from "../state/liveness.ts";
+import { isRunning } from "../state/liveness.ts";
 import { containerDir, rootTag, type StatePaths } from "../state/paths.ts";
 import { type ContainerRecord, readRecordIfExists } from "../state/store.ts";
 
@@ -46,8 +54,6 @@ export function sampleInterface(): InterfaceSetup {
 export function leaseOf(paths: StatePaths, id: string): Lease | null {
   return readLeases(paths)[id] ?? null;
 }
-
-const readText = (path: string) => Deno.readTextFileSync(path);
 
 /** The host's resolvers as the container's (a loopback stub replaced by its upstream servers). */
 function containerResolvConf(config: ContainerConfig): string {
@@ -117,10 +123,7 @@ export async function attachNetwork(paths: StatePaths, config: ContainerConfig):
 
 function joinContainer(paths: StatePaths, config: ContainerConfig): NetworkAttachment {
   const target = readRecordIfExists(paths, config.network.container!);
-  if (
-    target === null || target.state.status !== "running" ||
-    !isSameProcess(target.state.pid, target.state.pidStartTime)
-  ) {
+  if (target === null || !isRunning(target)) {
     throw new StateError(
       `cannot join network of a non running container: ${config.network.container!.slice(0, 12)}`,
       125,
@@ -128,7 +131,12 @@ function joinContainer(paths: StatePaths, config: ContainerConfig): NetworkAttac
   }
   // The other container's names and resolvers come along with its network.
   for (const file of ["hosts", "resolv.conf"] as const) {
-    writeEtc(paths, config.id, file, readText(`${containerDir(paths, target.config.id)}/${file}`));
+    writeEtc(
+      paths,
+      config.id,
+      file,
+      Deno.readTextFileSync(`${containerDir(paths, target.config.id)}/${file}`),
+    );
   }
   return { netnsPath: `/proc/${target.state.pid}/ns/net`, prepare: async () => {} };
 }
@@ -140,7 +148,9 @@ async function attachBridge(paths: StatePaths, config: ContainerConfig): Promise
     const net = await ensureBridge(found, tag);
     if (net !== found) writeNetwork(paths, net);
     const leases = readLeases(paths);
-    const start = 32768 + Math.floor(Math.random() * 28232);
+    // A random place in the range to start from, as the kernel picks ephemeral ports.
+    const span = EPHEMERAL_PORTS.last - EPHEMERAL_PORTS.first + 1;
+    const start = EPHEMERAL_PORTS.first + Math.floor(Math.random() * span);
     const lease = newLease(
       net,
       { container: config.id, name: config.name, ports: config.network.ports },
@@ -187,14 +197,14 @@ export async function releaseNetwork(paths: StatePaths, id: string): Promise<voi
   // Most often there is nothing to release (--network none or host): no lock for that. Only this
   // container's own start adds its lease, and it is over.
   if (leaseOf(paths, id) === null) return;
-  const lease = await withNetworkLockAsync(paths, () => {
+  const lease = withNetworkLock(paths, () => {
     const leases = readLeases(paths);
     const lease = leases[id];
-    if (lease === undefined) return Promise.resolve(null);
+    if (lease === undefined) return null;
     delete leases[id];
     writeLeases(paths, leases);
     updatePeers(paths, lease.network, leases);
-    return Promise.resolve(lease);
+    return lease;
   });
   if (lease === null) return;
   if (interfaces().includes(lease.veth)) {
@@ -207,8 +217,7 @@ export async function releaseNetwork(paths: StatePaths, id: string): Promise<voi
 /** Whether the lease holder may still need its lease: running, or being started right now. */
 function holdsLease(record: ContainerRecord | null): boolean {
   if (record === null) return false;
-  if (record.state.status === "created") return true;
-  return record.state.status === "running" && isSameProcess(record.state.pid, record.state.pidStartTime);
+  return record.state.status === "created" || isRunning(record);
 }
 
 /** Releases the leases of containers that ended without releasing them (husk or a monitor was killed). */

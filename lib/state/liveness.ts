@@ -3,6 +3,8 @@
  * process's start time (field 22 of /proc/PID/stat, clock ticks since boot) is recorded with it and checked.
  */
 
+import type { ContainerRecord } from "./store.ts";
+
 /** The start time of `pid`, or null when there is no such process. */
 export function processStartTime(pid: number): number | null {
   if (!(pid > 0)) return null;
@@ -28,6 +30,11 @@ export function isSameProcess(pid: number, startTime: number | null): boolean {
   // A zombie keeps its pid until reaped but is no longer running.
   if (isZombie(pid)) return false;
   return startTime === null || now === startTime;
+}
+
+/** Whether a container's record says it runs and its recorded process is still that one. */
+export function isRunning(record: ContainerRecord): boolean {
+  return record.state.status === "running" && isSameProcess(record.state.pid, record.state.pidStartTime);
 }
 
 function isZombie(pid: number): boolean {
