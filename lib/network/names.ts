@@ -8,8 +8,8 @@ export function isValidNetworkName(name: string): boolean {
 /** The default network's name, as Docker's. */
 export const DEFAULT_NETWORK = "bridge";
 
-/** The names Docker reserves for network modes. */
-export const RESERVED_NETWORK_NAMES = ["none", "host", "default"];
+/** The names Docker reserves: its default network's and the network modes'. */
+export const RESERVED_NETWORK_NAMES = [DEFAULT_NETWORK, "none", "host", "default"];
 
 /**
  * The bridge of a network: husk0 for the default network of the default state root; otherwise "husk" and a

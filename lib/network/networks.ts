@@ -1,9 +1,9 @@
 /** husk's networks: the default one ("bridge") and user-defined ones (network create, ls, inspect, rm). */
 import { InvalidInputError, NetworkError, StateError } from "../errors.ts";
 import { DEFAULT_ROOT, rootTag, type StatePaths } from "../state/paths.ts";
-import { formatSubnet, overlaps, parseSubnet } from "./address.ts";
+import { formatSubnet, overlaps, parseSubnet, type Subnet } from "./address.ts";
 import { checkGateway, defaultGateway, removeBridge } from "./bridge.ts";
-import { routes } from "./host.ts";
+import { type Route, routes } from "./host.ts";
 import { collidingRoute, describeRoute, nextSubnet } from "./ipam.ts";
 import { bridgeName, DEFAULT_NETWORK, isValidNetworkName, RESERVED_NETWORK_NAMES } from "./names.ts";
 import {
@@ -72,7 +72,7 @@ export function createNetwork(paths: StatePaths, options: CreateNetworkOptions):
       `invalid network name "${name}": letters, digits, "_", "." and "-", at most 64`,
     );
   }
-  if (RESERVED_NETWORK_NAMES.includes(name) || name === DEFAULT_NETWORK) {
+  if (RESERVED_NETWORK_NAMES.includes(name)) {
     throw new InvalidInputError(`network name "${name}" is reserved: choose another`);
   }
   if (options.mtu !== undefined && !(options.mtu >= 68 && options.mtu <= 65535)) {
@@ -82,33 +82,12 @@ export function createNetwork(paths: StatePaths, options: CreateNetworkOptions):
     if (readNetwork(paths, name)) {
       throw new StateError(`network with name ${name} already exists`);
     }
-    const others = [defaultNetwork(paths), ...listNetworks(paths).filter((n) => n.name !== DEFAULT_NETWORK)];
+    defaultNetwork(paths);
+    const others = listNetworks(paths);
     const hostRoutes = routes();
-    let subnet;
-    if (options.subnet !== undefined) {
-      subnet = parseSubnet(options.subnet);
-      const wanted = subnet;
-      const taken = others.find((n) => overlaps(parseSubnet(n.subnet), wanted));
-      if (taken) {
-        throw new InvalidInputError(
-          `subnet ${options.subnet} overlaps network ${taken.name} (${taken.subnet}): choose another --subnet`,
-        );
-      }
-      const clash = collidingRoute(
-        subnet,
-        "",
-        hostRoutes.filter((r) => !others.some((n) => n.bridge === r.iface)),
-      );
-      if (clash) {
-        throw new InvalidInputError(
-          `subnet ${options.subnet} collides with the host's route ${
-            describeRoute(clash)
-          }: choose another --subnet`,
-        );
-      }
-    } else {
-      subnet = nextSubnet(others.map((n) => parseSubnet(n.subnet)), hostRoutes);
-    }
+    const subnet = options.subnet === undefined
+      ? nextSubnet(others.map((n) => parseSubnet(n.subnet)), hostRoutes)
+      : requestedSubnet(options.subnet, others, hostRoutes);
     const cidr = formatSubnet(subnet);
     const gateway = options.gateway ?? defaultGateway(cidr);
     checkGateway(cidr, gateway);
@@ -128,6 +107,32 @@ export function createNetwork(paths: StatePaths, options: CreateNetworkOptions):
   });
 }
 
+/** A --subnet, refused when it overlaps another network or a route of the host (not one of husk's bridges). */
+function requestedSubnet(
+  text: string,
+  others: readonly NetworkRecord[],
+  hostRoutes: readonly Route[],
+): Subnet {
+  const subnet = parseSubnet(text);
+  const taken = others.find((n) => overlaps(parseSubnet(n.subnet), subnet));
+  if (taken) {
+    throw new InvalidInputError(
+      `subnet ${text} overlaps network ${taken.name} (${taken.subnet}): choose another --subnet`,
+    );
+  }
+  const clash = collidingRoute(
+    subnet,
+    "",
+    hostRoutes.filter((r) => !others.some((n) => n.bridge === r.iface)),
+  );
+  if (clash) {
+    throw new InvalidInputError(
+      `subnet ${text} collides with the host's route ${describeRoute(clash)}: choose another --subnet`,
+    );
+  }
+  return subnet;
+}
+
 /** Every network, the default one included (made if needed). */
 export function allNetworks(paths: StatePaths): NetworkRecord[] {
   return withNetworkLock(paths, () => {
@@ -141,7 +146,7 @@ export async function removeNetwork(paths: StatePaths, name: string): Promise<Ne
   return await withNetworkLockAsync(paths, async () => {
     const net = findNetwork(paths, name);
     if (net.name === DEFAULT_NETWORK) {
-      throw new StateError(`bridge is a pre-defined network and cannot be removed`, 1);
+      throw new StateError(`bridge is a pre-defined network and cannot be removed`);
     }
     const users = Object.values(readLeases(paths)).filter((l) => l.network === net.name);
     if (users.length > 0) {
