@@ -3,10 +3,11 @@
  * reboot cleared them), removed with the network. Runs in the network namespace husk itself runs in.
  */
 import { InvalidInputError, NetworkError } from "../errors.ts";
-import { formatAddress, parseAddress, parseSubnet } from "./address.ts";
+import { broadcast, formatAddress, parseAddress, parseSubnet } from "./address.ts";
 import { networkRules, ownerTag } from "./firewall.ts";
 import { interfaces, routes, setSysctl } from "./host.ts";
 import { collidingRoute, describeRoute } from "./ipam.ts";
+import { DEFAULT_NETWORK } from "./names.ts";
 import { applyRules, detectBackend, removeTagged, saveRules } from "./iptables.ts";
 import type { NetworkRecord } from "./store.ts";
 import { ipBatch } from "./tool.ts";
@@ -34,7 +35,9 @@ export async function ensureBridge(net: NetworkRecord, rootTag: string): Promise
         describeRoute(clash)
       }; ` +
         `remove the network and create it with another --subnet` +
-        (net.name === "bridge" ? " (for the default network: set HUSK_BRIDGE_SUBNET, then rm it)" : ""),
+        (net.name === DEFAULT_NETWORK
+          ? " (for the default network: set HUSK_BRIDGE_SUBNET, then rm it)"
+          : ""),
     );
   }
   const firewall = await detectBackend();
@@ -69,8 +72,7 @@ export function defaultGateway(subnet: string): string {
 export function checkGateway(subnet: string, gateway: string): void {
   const s = parseSubnet(subnet);
   const g = parseAddress(gateway);
-  const last = s.address + 2 ** (32 - s.prefix) - 1;
-  if (g === null || g <= s.address || g >= last) {
+  if (g === null || g <= s.address || g >= broadcast(s)) {
     throw new InvalidInputError(
       `invalid gateway "${gateway}": an address inside ${subnet} (not its first or last)`,
     );
