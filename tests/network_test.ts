@@ -236,6 +236,9 @@ Deno.test("user-defined networks: by name within one, no traffic between two", (
     deepEqual(back.stdout.trim().split("\n"), ["db-reached", "front-unreachable"]);
     const listed = (await husk(root, ["network", "ls"])).stdout;
     for (const name of ["bridge", "front", "back", "host", "none"]) match(listed, new RegExp(` ${name} `));
+    const [inspected] = JSON.parse((await husk(root, ["network", "inspect", "back"])).stdout);
+    deepEqual(inspected.IPAM.Config, [{ Subnet: "10.90.0.0/24", Gateway: "10.90.0.1" }]);
+    deepEqual(Object.values(inspected.Containers), [{ Name: "db", IPv4Address: "10.90.0.2/24" }]);
     const busy = await husk(root, ["network", "rm", "front"]);
     equal(busy.code, 1);
     match(busy.stderr, /network front id [0-9a-f]{12} has active endpoints \(web\)/);
