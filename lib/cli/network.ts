@@ -1,8 +1,7 @@
 /** `husk network create|ls|inspect|rm`: user-defined bridge networks, as Docker's. */
 import { InvalidInputError } from "../errors.ts";
 import { allNetworks, createNetwork, findNetwork, removeNetwork } from "../network/networks.ts";
-import { readLeases, withNetworkLock } from "../network/store.ts";
-import type { NetworkRecord } from "../network/store.ts";
+import { type Lease, type NetworkRecord, readLeases, withNetworkLock } from "../network/store.ts";
 import { collectStale } from "../runtime/status.ts";
 import type { StatePaths } from "../state/paths.ts";
 import { type CommandGroup, type CommandModule, refuseArguments } from "./command.ts";
@@ -83,10 +82,7 @@ const ls: CommandModule = {
 };
 
 /** Docker's `network inspect` shape. */
-export function networkJson(
-  net: NetworkRecord,
-  members: { id: string; name: string; address: string; prefix: number }[],
-) {
+function networkJson(net: NetworkRecord, members: readonly Lease[]) {
   return {
     Name: net.name,
     Id: net.id,
@@ -95,7 +91,7 @@ export function networkJson(
     Driver: net.driver,
     IPAM: { Driver: "default", Config: [{ Subnet: net.subnet, Gateway: net.gateway }] },
     Containers: Object.fromEntries(
-      members.map((m) => [m.id, { Name: m.name, IPv4Address: `${m.address}/${m.prefix}` }]),
+      members.map((m) => [m.container, { Name: m.name, IPv4Address: `${m.address}/${m.prefix}` }]),
     ),
     Options: {
       "com.docker.network.bridge.name": net.bridge,
@@ -107,9 +103,7 @@ export function networkJson(
 function inspectNetwork(paths: StatePaths, ref: string) {
   return withNetworkLock(paths, () => {
     const net = findNetwork(paths, ref);
-    const members = Object.values(readLeases(paths)).filter((l) => l.network === net.name)
-      .map((l) => ({ id: l.container, name: l.name, address: l.address, prefix: l.prefix }));
-    return networkJson(net, members);
+    return networkJson(net, Object.values(readLeases(paths)).filter((l) => l.network === net.name));
   });
 }
 
