@@ -51,3 +51,4 @@ export function describeRoute(route: Route): string {
 
 /** Linux's default ephemeral range, where -P and -p CONTAINER_PORT find host ports (as Docker does). */
 export const EPHEMERAL_PORTS = { first: 32768, last: 60999 };
+export const EPHEMERAL_SPAN = EPHEMERAL_PORTS.last - EPHEMERAL_PORTS.first + 1;

@@ -2,8 +2,8 @@
 import { NetworkError } from "../errors.ts";
 import { formatAddress, parseAddress, parseSubnet } from "./address.ts";
 import type { BoundPort } from "./host.ts";
-import { EPHEMERAL_PORTS, nextAddress } from "./ipam.ts";
-import { clash, type PortMapping } from "./ports.ts";
+import { EPHEMERAL_PORTS, EPHEMERAL_SPAN, nextAddress } from "./ipam.ts";
+import { clash, type PortMapping, type Protocol } from "./ports.ts";
 import type { Lease, Leases, NetworkRecord } from "./store.ts";
 import { vethName } from "./names.ts";
 
@@ -31,11 +31,17 @@ export function newLease(
   );
   const address = nextAddress(subnet, parseAddress(net.gateway)!, taken);
   const published: PortMapping[] = Object.values(leases).flatMap((l) => l.ports);
+  // The host's sockets, read once per protocol (and only when a port is asked for), as mappings of their own.
+  const sockets: Partial<Record<Protocol, PortMapping[]>> = {};
+  const socketsOf = (protocol: Protocol) =>
+    sockets[protocol] ??= bound(protocol).map((b) => ({
+      hostIp: b.address,
+      hostPort: b.port,
+      containerPort: 0,
+      protocol,
+    }));
   const held = (p: PortMapping) =>
-    published.some((q) => clash(p, q)) ||
-    bound(p.protocol).some((b) =>
-      b.port === p.hostPort && (b.address === "" || p.hostIp === "" || b.address === p.hostIp)
-    );
+    published.some((q) => clash(p, q)) || socketsOf(p.protocol).some((q) => clash(p, q));
   const ports = request.ports.map((wanted) => {
     if (wanted.hostPort !== 0) {
       if (held(wanted)) {
@@ -47,11 +53,10 @@ export function newLease(
       published.push(wanted);
       return wanted;
     }
-    const span = EPHEMERAL_PORTS.last - EPHEMERAL_PORTS.first + 1;
-    for (let i = 0; i < span; i++) {
+    for (let i = 0; i < EPHEMERAL_SPAN; i++) {
       const candidate = {
         ...wanted,
-        hostPort: EPHEMERAL_PORTS.first + (start - EPHEMERAL_PORTS.first + i) % span,
+        hostPort: EPHEMERAL_PORTS.first + (start - EPHEMERAL_PORTS.first + i) % EPHEMERAL_SPAN,
       };
       if (!held(candidate)) {
         published.push(candidate);

@@ -196,3 +196,24 @@ Deno.test("newLease: a port published on 0.0.0.0 is held by a socket on any one 
   const leases: Leases = { a: lease("a".repeat(64), NET, "10.88.0.2", parsePublish("127.0.0.1:8080:80")) };
   throwsAllocated(() => newLease(NET, req, leases, nothingBound));
 });
+
+Deno.test("newLease: the host's sockets are read once per protocol, and not at all without ports", () => {
+  const reads: string[] = [];
+  const taken = Array.from({ length: 40 }, (_, i) => ({ address: "", port: 32768 + i }));
+  const counting = (protocol: "tcp" | "udp") => {
+    reads.push(protocol);
+    return protocol === "tcp" ? taken : [];
+  };
+  const zero = (protocol: "tcp" | "udp") => ({ hostIp: "", hostPort: 0, containerPort: 80, protocol });
+  const lease = newLease(
+    NET,
+    { container: ID, name: "web", ports: [zero("tcp"), zero("tcp"), zero("udp")] },
+    {},
+    counting,
+  );
+  deepEqual(lease.ports.map((p) => p.hostPort), [32808, 32809, 32768]);
+  deepEqual(reads, ["tcp", "udp"]);
+  reads.length = 0;
+  newLease(NET, { container: ID, name: "web", ports: [] }, {}, counting);
+  deepEqual(reads, []);
+});

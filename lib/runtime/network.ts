@@ -13,7 +13,7 @@ import { type HostsEntries, hostsFile, resolvConf } from "../network/dns.ts";
 import { ownerTag, portRules } from "../network/firewall.ts";
 import { boundPorts, interfaces } from "../network/host.ts";
 import { applyRules, removeTagged } from "../network/iptables.ts";
-import { EPHEMERAL_PORTS } from "../network/ipam.ts";
+import { EPHEMERAL_PORTS, EPHEMERAL_SPAN } from "../network/ipam.ts";
 import { newLease, vethCommands } from "../network/leases.ts";
 import { DEFAULT_SUBNET, findNetwork } from "../network/networks.ts";
 import { DEFAULT_NETWORK } from "../network/names.ts";
@@ -149,8 +149,7 @@ async function attachBridge(paths: StatePaths, config: ContainerConfig): Promise
     if (net !== found) writeNetwork(paths, net);
     const leases = readLeases(paths);
     // A random place in the range to start from, as the kernel picks ephemeral ports.
-    const span = EPHEMERAL_PORTS.last - EPHEMERAL_PORTS.first + 1;
-    const start = EPHEMERAL_PORTS.first + Math.floor(Math.random() * span);
+    const start = EPHEMERAL_PORTS.first + Math.floor(Math.random() * EPHEMERAL_SPAN);
     const lease = newLease(
       net,
       { container: config.id, name: config.name, ports: config.network.ports },
