@@ -2,7 +2,7 @@
 import { InvalidInputError } from "../errors.ts";
 import { loadArchive, saveArchive } from "../image/archive.ts";
 import { containerFilesystem } from "../runtime/export.ts";
-import type { CommandModule } from "./command.ts";
+import { type CommandModule, needArguments, needExactly } from "./command.ts";
 import { findContainer } from "./containers.ts";
 
 /** Opens the archive to read: a file, or stdin. */
@@ -56,7 +56,7 @@ export const save: CommandModule = {
   flags: [OUTPUT],
   interspersed: true,
   main: async (paths, values, rest) => {
-    if (rest.length === 0) throw new InvalidInputError(`"husk save" requires at least 1 argument`);
+    needArguments("save", rest);
     await output(saveArchive(paths, rest), values.output as string | undefined);
     return 0;
   },
@@ -68,7 +68,7 @@ export const exportCommand: CommandModule = {
   flags: [OUTPUT],
   interspersed: true,
   main: async (paths, values, rest) => {
-    if (rest.length !== 1) throw new InvalidInputError(`"husk export" requires exactly 1 argument`);
+    needExactly("export", rest, 1);
     const record = findContainer(paths, rest[0]);
     const fs = containerFilesystem(paths, record);
     try {

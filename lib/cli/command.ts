@@ -24,3 +24,27 @@ export interface CommandGroup {
 export function refuseArguments(command: string, rest: readonly string[]): void {
   if (rest.length > 0) throw new InvalidInputError(`"husk ${command}" accepts no arguments`);
 }
+
+/** Docker's answer to too few arguments: `"husk rm" requires at least 1 argument`. Returns them. */
+export function needArguments(
+  command: string,
+  rest: readonly string[],
+  what = "argument",
+): readonly string[] {
+  if (rest.length === 0) throw new InvalidInputError(`"husk ${command}" requires at least 1 ${what}`);
+  return rest;
+}
+
+/** Docker's answer to another number of arguments than `count`: `"husk tag" requires exactly 2 arguments`. */
+export function needExactly(
+  command: string,
+  rest: readonly string[],
+  count: number,
+  what = "argument",
+): void {
+  if (rest.length !== count) {
+    throw new InvalidInputError(
+      `"husk ${command}" requires exactly ${count} ${what}${count === 1 ? "" : "s"}`,
+    );
+  }
+}

@@ -7,7 +7,13 @@ import { pruneImages, removeImageNamed, tagImage } from "../image/manage.ts";
 import { familiarRepository } from "../image/reference.ts";
 import { inspectImage, readCatalog } from "../image/store.ts";
 import type { StatePaths } from "../state/paths.ts";
-import { type CommandGroup, type CommandModule, refuseArguments } from "./command.ts";
+import {
+  type CommandGroup,
+  type CommandModule,
+  needArguments,
+  needExactly,
+  refuseArguments,
+} from "./command.ts";
 import { forEachRef } from "./containers.ts";
 import { humanDuration, renderTable } from "./table.ts";
 
@@ -82,7 +88,7 @@ export const rmi: CommandModule = {
   flags: RMI_FLAGS,
   interspersed: true,
   main: (paths, values, rest) => {
-    if (rest.length === 0) throw new InvalidInputError(`"husk rmi" requires at least 1 argument`);
+    needArguments("rmi", rest);
     return forEachRef(rest, (name) => {
       removeImageNamed(paths, name, values.force === true).forEach((line) => console.log(line));
     }, (message) => console.error(`husk: ${message}`));
@@ -95,7 +101,7 @@ export const tag: CommandModule = {
   flags: [],
   interspersed: true,
   main: (paths, _values, rest) => {
-    if (rest.length !== 2) throw new InvalidInputError(`"husk tag" requires exactly 2 arguments`);
+    needExactly("tag", rest, 2);
     tagImage(paths, rest[0], rest[1]);
     return Promise.resolve(0);
   },
@@ -119,7 +125,7 @@ const imageInspect: CommandModule = {
   flags: [],
   interspersed: true,
   main: async (paths, _values, rest) => {
-    if (rest.length === 0) throw new InvalidInputError(`"husk image inspect" requires at least 1 argument`);
+    needArguments("image inspect", rest);
     const found: Record<string, unknown>[] = [];
     const code = await forEachRef(rest, (name) => {
       found.push(inspectImage(paths, name));

@@ -22,16 +22,11 @@ import { releaseResources } from "../runtime/container.ts";
 import { SIGNALS } from "../spawn/linux.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import { readRecord, withLockAsync } from "../state/store.ts";
-import { type CommandModule, refuseArguments } from "./command.ts";
+import { type CommandModule, needArguments, refuseArguments } from "./command.ts";
 import { findContainer, forEachRef } from "./containers.ts";
 import type { FlagValues } from "./flags.ts";
 
 const report = (message: string) => console.error(`husk: ${message}`);
-
-function needRefs(rest: string[], command: string): string[] {
-  if (rest.length === 0) throw new InvalidInputError(`"husk ${command}" requires at least 1 argument`);
-  return rest;
-}
 
 /** A signal given as KILL, SIGKILL or 9. */
 export function parseSignal(text: string): number {
@@ -57,7 +52,7 @@ export const stop: CommandModule = {
     if (!Number.isInteger(seconds) || seconds < 0) {
       throw new InvalidInputError(`invalid --time "${values.time}": a whole number of seconds`);
     }
-    return forEachRef(needRefs(rest, "stop"), async (ref) => {
+    return forEachRef(needArguments("stop", rest), async (ref) => {
       await stopContainer(paths, findContainer(paths, ref), seconds);
       console.log(ref);
     }, report);
@@ -71,7 +66,7 @@ export const kill: CommandModule = {
   flags: [{ name: "signal", short: "s", value: "SIGNAL", help: "signal to send (default KILL)" }],
   main: (paths, values, rest) => {
     const signal = parseSignal((values.signal as string | undefined) ?? "KILL");
-    return forEachRef(needRefs(rest, "kill"), (ref) => {
+    return forEachRef(needArguments("kill", rest), (ref) => {
       signalContainer(findContainer(paths, ref), signal);
       console.log(ref);
     }, report);
@@ -84,7 +79,7 @@ export const rm: CommandModule = {
   summary: "Remove containers.",
   flags: [{ name: "force", short: "f", help: "kill and remove running containers" }],
   main: async (paths, values, rest) => {
-    const code = await forEachRef(needRefs(rest, "rm"), async (ref) => {
+    const code = await forEachRef(needArguments("rm", rest), async (ref) => {
       await removeContainer(paths, findContainer(paths, ref), values.force === true);
       console.log(ref);
     }, report);
@@ -99,7 +94,7 @@ export const wait: CommandModule = {
   summary: "Wait until containers stop, then print their exit codes.",
   flags: [],
   main: (paths, _values, rest) =>
-    forEachRef(needRefs(rest, "wait"), async (ref) => {
+    forEachRef(needArguments("wait", rest), async (ref) => {
       const { exitCode } = await waitForExit(paths, findContainer(paths, ref).config.id);
       console.log(exitCode ?? -1);
     }, report),
@@ -111,7 +106,7 @@ export const start: CommandModule = {
   summary: "Start stopped containers (in the background).",
   flags: [],
   main: (paths, _values, rest) =>
-    forEachRef(needRefs(rest, "start"), async (ref) => {
+    forEachRef(needArguments("start", rest), async (ref) => {
       const record = findContainer(paths, ref);
       if (record.state.status !== "running") await restartContainer(paths, record);
       console.log(ref);
@@ -125,7 +120,7 @@ export const restart: CommandModule = {
   flags: stop.flags,
   main: (paths, values, rest) => {
     const seconds = values.time === undefined ? 10 : Number(values.time);
-    return forEachRef(needRefs(rest, "restart"), async (ref) => {
+    return forEachRef(needArguments("restart", rest), async (ref) => {
       await stopContainer(paths, findContainer(paths, ref), seconds);
       await restartContainer(paths, findContainer(paths, ref));
       console.log(ref);
@@ -157,7 +152,7 @@ export const cleanup: CommandModule = {
   summary: "(internal) Record a detached container's exit; run by its monitor.",
   flags: [],
   main: async (paths, _values, rest) => {
-    const [id] = needRefs(rest, "cleanup");
+    const [id] = needArguments("cleanup", rest);
     if (!/^[0-9a-f]{64}$/.test(id)) {
       throw new InvalidInputError(`cleanup needs a full container ID, not "${id}"`);
     }

@@ -5,7 +5,7 @@ import { follow } from "../logs/follow.ts";
 import { formatLine, type LogLine, readLogLines } from "../logs/read.ts";
 import { containerDir } from "../state/paths.ts";
 import { isMonitorOf } from "../state/liveness.ts";
-import type { CommandModule } from "./command.ts";
+import { type CommandModule, needExactly } from "./command.ts";
 import { findContainer } from "./containers.ts";
 
 /** --since: an RFC 3339 time, a Unix timestamp, or a duration before now (10s, 5m, 2h). */
@@ -46,7 +46,7 @@ export const logs: CommandModule = {
     { name: "since", value: "TIME", help: "only lines since a time or a duration before now (10m)" },
   ],
   main: async (paths, values, rest) => {
-    if (rest.length !== 1) throw new InvalidInputError(`"husk logs" requires exactly 1 container`);
+    needExactly("logs", rest, 1, "container");
     const record = findContainer(paths, rest[0]);
     if (!record.state.detached && record.state.status !== "created") {
       throw new StateError(

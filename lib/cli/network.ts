@@ -4,7 +4,13 @@ import { allNetworks, createNetwork, findNetwork, removeNetwork } from "../netwo
 import { type Lease, type NetworkRecord, readLeases, withNetworkLock } from "../network/store.ts";
 import { collectStale } from "../runtime/status.ts";
 import type { StatePaths } from "../state/paths.ts";
-import { type CommandGroup, type CommandModule, refuseArguments } from "./command.ts";
+import {
+  type CommandGroup,
+  type CommandModule,
+  needArguments,
+  needExactly,
+  refuseArguments,
+} from "./command.ts";
 import { forEachRef } from "./containers.ts";
 import { renderTable } from "./table.ts";
 
@@ -33,7 +39,7 @@ const create: CommandModule = {
     { name: "opt", short: "o", value: "KEY=VALUE", multiple: true, help: "com.docker.network.driver.mtu=N" },
   ],
   main: (paths, values, rest) => {
-    if (rest.length !== 1) throw new InvalidInputError(`"husk network create" requires exactly 1 argument`);
+    needExactly("network create", rest, 1);
     const driver = values.driver as string | undefined;
     if (driver !== undefined && driver !== "bridge") {
       throw new InvalidInputError(`unknown network driver "${driver}": husk has bridge networks only`);
@@ -113,7 +119,7 @@ const inspect: CommandModule = {
   summary: "Show networks' details as JSON.",
   flags: [],
   main: async (paths, _values, rest) => {
-    if (rest.length === 0) throw new InvalidInputError(`"husk network inspect" requires at least 1 argument`);
+    needArguments("network inspect", rest);
     await collectStale(paths);
     const found: unknown[] = [];
     const code = await forEachRef(rest, (ref) => {
@@ -130,7 +136,7 @@ const rm: CommandModule = {
   summary: "Remove networks (their bridge and firewall rules); none may have running containers.",
   flags: [],
   main: async (paths, _values, rest) => {
-    if (rest.length === 0) throw new InvalidInputError(`"husk network rm" requires at least 1 argument`);
+    needArguments("network rm", rest);
     // A container that ended unseen must not keep its network in use.
     await collectStale(paths);
     return await forEachRef(rest, async (ref) => {

@@ -3,7 +3,7 @@ import type { ContainerConfig } from "../config/types.ts";
 import { currentRecords } from "../runtime/status.ts";
 import { collectStale } from "../runtime/status.ts";
 import type { ContainerRecord } from "../state/store.ts";
-import { type CommandModule, refuseArguments } from "./command.ts";
+import { type CommandModule, needArguments, refuseArguments } from "./command.ts";
 import { findContainer, forEachRef } from "./containers.ts";
 import { InvalidInputError } from "../errors.ts";
 import { commandColumn, humanDuration, renderTable } from "./table.ts";
@@ -215,7 +215,7 @@ export const inspect: CommandModule = {
   summary: "Show containers' configuration and state as JSON.",
   flags: [],
   main: async (paths, _values, rest) => {
-    if (rest.length === 0) throw new InvalidInputError(`"husk inspect" requires at least 1 argument`);
+    needArguments("inspect", rest);
     const found: Record<string, unknown>[] = [];
     const leases = readLeases(paths);
     const code = await forEachRef(rest, (ref) => {

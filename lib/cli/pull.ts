@@ -15,7 +15,7 @@ import { Staging } from "../image/staging.ts";
 import { findImage } from "../image/catalog.ts";
 import { readCatalog } from "../image/store.ts";
 import type { StatePaths } from "../state/paths.ts";
-import type { CommandModule } from "./command.ts";
+import { type CommandModule, needExactly } from "./command.ts";
 import { PullProgress } from "./progress.ts";
 
 const PULL_FLAGS = [
@@ -60,7 +60,7 @@ export const pull: CommandModule = {
   flags: PULL_FLAGS,
   interspersed: true,
   main: async (paths, values, rest) => {
-    if (rest.length !== 1) throw new InvalidInputError(`"husk pull" requires exactly 1 argument`);
+    needExactly("pull", rest, 1);
     await pullWithReport(paths, rest[0], {
       insecure: values.insecure === true,
       quiet: values.quiet === true,

@@ -7,7 +7,7 @@ import { isRunning } from "../state/liveness.ts";
 import { currentRecords } from "../runtime/status.ts";
 import { containerDir, type StatePaths } from "../state/paths.ts";
 import { type ContainerRecord, readRecord, withLock, writeAtomic } from "../state/store.ts";
-import type { CommandModule } from "./command.ts";
+import { type CommandModule, needArguments } from "./command.ts";
 import { findContainer, forEachRef } from "./containers.ts";
 import { renderTable } from "./table.ts";
 import { RESOURCE_FLAGS, resourceFlags } from "./resources.ts";
@@ -108,7 +108,7 @@ export const update: CommandModule = {
   summary: "Change the limits of containers.",
   flags: RESOURCE_FLAGS,
   main: (paths, values, rest) => {
-    if (rest.length === 0) throw new InvalidInputError(`"husk update" requires at least 1 container`);
+    needArguments("update", rest, "container");
     const flags = resourceFlags(values);
     return forEachRef(rest, (ref) => {
       const record = findContainer(paths, ref);

@@ -1,8 +1,8 @@
 /** `husk top CONTAINER`: the container's processes with their host pids (as `docker top`). */
-import { InvalidInputError, StateError } from "../errors.ts";
+import { StateError } from "../errors.ts";
 import { isRunning } from "../state/liveness.ts";
 import { containerProcesses } from "../runtime/top.ts";
-import type { CommandModule } from "./command.ts";
+import { type CommandModule, needExactly } from "./command.ts";
 import { findContainer } from "./containers.ts";
 import { renderTable } from "./table.ts";
 
@@ -11,7 +11,7 @@ export const top: CommandModule = {
   summary: "Show the processes of a running container (host pids).",
   flags: [],
   main: (paths, _values, rest) => {
-    if (rest.length !== 1) throw new InvalidInputError(`"husk top" requires exactly 1 container`);
+    needExactly("top", rest, 1, "container");
     const record = findContainer(paths, rest[0]);
     if (!isRunning(record)) throw new StateError(`container ${rest[0]} is not running`);
     const rows = containerProcesses(record.state.pid).map((
