@@ -1,14 +1,10 @@
-import { equal, ok, throws } from "node:assert/strict";
-import { ExitCode, InvalidInputError } from "../errors.ts";
+import { equal } from "node:assert/strict";
+import { exactly, throwsInvalid } from "../testing/errors.ts";
 import { parseSignal } from "./lifecycle.ts";
 
-function throwsInvalid(text: string): void {
-  throws(() => parseSignal(text), (e: unknown) => {
-    ok(e instanceof InvalidInputError, `expected InvalidInputError for ${JSON.stringify(text)}, got ${e}`);
-    equal(e.message, `invalid signal: ${text}`);
-    equal(e.exitCode, ExitCode.Runtime);
-    return true;
-  });
+/** parseSignal refuses `text` with exactly "invalid signal: TEXT". */
+function refused(text: string): void {
+  throwsInvalid(() => parseSignal(text), exactly(`invalid signal: ${text}`));
 }
 
 Deno.test("parseSignal: by name, with or without SIG, in any case", () => {
@@ -33,18 +29,18 @@ Deno.test("parseSignal: by number, 1 to 64", () => {
 });
 
 Deno.test("parseSignal: out of range numbers", () => {
-  throwsInvalid("0");
-  throwsInvalid("65");
-  throwsInvalid("-9");
-  throwsInvalid("1000");
+  refused("0");
+  refused("65");
+  refused("-9");
+  refused("1000");
 });
 
 Deno.test("parseSignal: unknown names and junk", () => {
-  throwsInvalid("FOO");
-  throwsInvalid("SIGFOO");
-  throwsInvalid("");
-  throwsInvalid("SIG");
-  throwsInvalid("9.0");
-  throwsInvalid("KILL ");
-  throwsInvalid("SIGSIGKILL");
+  refused("FOO");
+  refused("SIGFOO");
+  refused("");
+  refused("SIG");
+  refused("9.0");
+  refused("KILL ");
+  refused("SIGSIGKILL");
 });

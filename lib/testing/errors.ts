@@ -2,6 +2,11 @@
 import { equal, match, ok, throws } from "node:assert/strict";
 import { ExitCode, InvalidInputError } from "../errors.ts";
 
+/** A pattern that matches `message` exactly, for throwsInvalid. */
+export function exactly(message: string): RegExp {
+  return new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+}
+
 /**
  * `fn` throws an InvalidInputError (exit code 125) whose message is one line and contains every string
  * and matches every pattern of `parts`.
