@@ -2,7 +2,8 @@
  * What the network namespace husk runs in already has: its interfaces and IPv4 routes, read from /proc/net
  * (which shows the reader's own namespace, unlike a /sys mounted for another one).
  */
-import type { Subnet } from "./address.ts";
+import { readTextIfExists } from "../files.ts";
+import { formatAddress, type Subnet } from "./address.ts";
 
 /** Interface names from /proc/net/dev's text. */
 export function parseInterfaces(text: string): string[] {
@@ -14,16 +15,18 @@ export interface Route {
   subnet: Subnet;
 }
 
-/** Routes from /proc/net/route's text (addresses in hex, in the kernel's little-endian order). */
+/** An IPv4 address as /proc/net writes it: 8 hex digits of the address in the kernel's little-endian order. */
+function kernelAddress(hex: string): number {
+  const n = parseInt(hex, 16);
+  return (((n & 255) << 24) | (((n >>> 8) & 255) << 16) | (((n >>> 16) & 255) << 8) | (n >>> 24)) >>> 0;
+}
+
+/** Routes from /proc/net/route's text. */
 export function parseRoutes(text: string): Route[] {
-  const hex = (h: string) => {
-    const n = parseInt(h, 16);
-    return (((n & 255) << 24) | (((n >>> 8) & 255) << 16) | (((n >>> 16) & 255) << 8) | (n >>> 24)) >>> 0;
-  };
   return text.split("\n").slice(1).filter(Boolean).map((line) => {
     const f = line.trim().split(/\s+/);
-    const mask = hex(f[7]);
-    return { iface: f[0], subnet: { address: hex(f[1]), prefix: 32 - trailingZeros(mask) } };
+    const mask = kernelAddress(f[7]);
+    return { iface: f[0], subnet: { address: kernelAddress(f[1]), prefix: 32 - trailingZeros(mask) } };
   });
 }
 
@@ -69,18 +72,15 @@ export function parseBoundPorts(text: string, protocol: "tcp" | "udp"): BoundPor
       : null;
     // An IPv6 address of its own does not hold the IPv4 port.
     if (!any && v4 === null) return [];
-    const address = any ? "" : [6, 4, 2, 0].map((i) => parseInt(v4!.slice(i, i + 2), 16)).join(".");
+    const address = any ? "" : formatAddress(kernelAddress(v4!));
     return [{ address, port: parseInt(port, 16) }];
   });
 }
 
 export function boundPorts(protocol: "tcp" | "udp"): BoundPort[] {
+  // No tcp6/udp6 file where the kernel has no IPv6.
   return ["", "6"].flatMap((v) => {
-    try {
-      return parseBoundPorts(Deno.readTextFileSync(`/proc/net/${protocol}${v}`), protocol);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return []; // no IPv6 here
-      throw e;
-    }
+    const text = readTextIfExists(`/proc/net/${protocol}${v}`);
+    return text === null ? [] : parseBoundPorts(text, protocol);
   });
 }
