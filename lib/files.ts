@@ -20,6 +20,16 @@ export function readTextIfExists(path: string): string | null {
   return ifExists(() => Deno.readTextFileSync(path));
 }
 
+/** The parsed JSON of `path`, or null when it does not exist. */
+export function readJsonIfExists<T>(path: string): T | null {
+  return ifExists(() => JSON.parse(Deno.readTextFileSync(path)));
+}
+
+/** The entries of the directory `dir`, none when it does not exist. */
+export function listDirIfExists(dir: string): Deno.DirEntry[] {
+  return ifExists(() => [...Deno.readDirSync(dir)]) ?? [];
+}
+
 /** Removes `path` (a file or an empty directory) if it exists. */
 export function removeIfExists(path: string): void {
   ifExists(() => Deno.removeSync(path));

@@ -1,5 +1,12 @@
-import { equal, throws } from "node:assert/strict";
-import { exists, ifExists, readTextIfExists, removeIfExists } from "./files.ts";
+import { deepEqual, equal, throws } from "node:assert/strict";
+import {
+  exists,
+  ifExists,
+  listDirIfExists,
+  readJsonIfExists,
+  readTextIfExists,
+  removeIfExists,
+} from "./files.ts";
 
 Deno.test("files: a missing file is null (or false), an existing one is read, removed once", () => {
   const dir = Deno.makeTempDirSync();
@@ -22,4 +29,19 @@ Deno.test("files: a missing file is null (or false), an existing one is read, re
 
 Deno.test("ifExists: an error other than NotFound is thrown", () => {
   throws(() => ifExists(() => Deno.readTextFileSync("/")), Deno.errors.IsADirectory);
+});
+
+Deno.test("readJsonIfExists, listDirIfExists: null and none for what is missing", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    equal(readJsonIfExists(`${dir}/x.json`), null);
+    deepEqual(listDirIfExists(`${dir}/nowhere`), []);
+    Deno.writeTextFileSync(`${dir}/x.json`, '{"a":[1]}');
+    deepEqual(readJsonIfExists(`${dir}/x.json`), { a: [1] });
+    deepEqual(listDirIfExists(dir).map((e) => e.name), ["x.json"]);
+    Deno.writeTextFileSync(`${dir}/bad.json`, "{");
+    throws(() => readJsonIfExists(`${dir}/bad.json`), SyntaxError);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });

@@ -6,6 +6,7 @@ import { deepEqual, equal } from "node:assert/strict";
 import { removeRootCgroups, rootCgroupDirs } from "../lib/runtime/cgroups.ts";
 import { isSameProcess } from "../lib/state/liveness.ts";
 import { statePaths } from "../lib/state/paths.ts";
+import { listDirIfExists, readJsonIfExists } from "../lib/files.ts";
 
 export const PROJECT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const MAIN = `${PROJECT}/main.ts`;
@@ -61,12 +62,7 @@ export function spawnHusk(root: string, args: string[], options: HuskOptions = {
 
 /** The container records under a state root. */
 export function containers(root: string): string[] {
-  try {
-    return [...Deno.readDirSync(`${root}/containers`)].filter((e) => e.isDirectory).map((e) => e.name);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
+  return listDirIfExists(`${root}/containers`).filter((e) => e.isDirectory).map((e) => e.name);
 }
 
 /**
@@ -213,12 +209,7 @@ async function killLeftovers(root: string): Promise<void> {
 
 /** The address leases under a state root. */
 export function leases(root: string): Record<string, unknown> {
-  try {
-    return JSON.parse(Deno.readTextFileSync(`${root}/networks/leases.json`));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return {};
-    throw e;
-  }
+  return readJsonIfExists<Record<string, unknown>>(`${root}/networks/leases.json`) ?? {};
 }
 
 /** The containers' cgroups still under this root's parent cgroup. */

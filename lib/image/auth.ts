@@ -5,6 +5,7 @@
  */
 import type { StatePaths } from "../state/paths.ts";
 import { writeAtomic } from "../state/store.ts";
+import { readJsonIfExists } from "../files.ts";
 
 export interface Challenge {
   scheme: "bearer" | "basic";
@@ -46,12 +47,7 @@ interface AuthFile {
 const authFile = (paths: StatePaths) => `${paths.root}/auth.json`;
 
 function readAuthFile(paths: StatePaths): AuthFile {
-  try {
-    return JSON.parse(Deno.readTextFileSync(authFile(paths)));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return { auths: {} };
-    throw e;
-  }
+  return readJsonIfExists<AuthFile>(authFile(paths)) ?? { auths: {} };
 }
 
 /** The saved credentials for a registry domain, if any. */

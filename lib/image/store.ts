@@ -12,7 +12,6 @@
 import type { StatePaths } from "../state/paths.ts";
 import { lockExclusive, writeAtomic } from "../state/store.ts";
 import { HuskError } from "../errors.ts";
-import { exists } from "../files.ts";
 import {
   type Catalog,
   displayName,
@@ -24,6 +23,7 @@ import {
 } from "./catalog.ts";
 import { familiar, familiarRepository, parseReference } from "./reference.ts";
 import type { ImageConfig, RunConfig } from "./oci.ts";
+import { exists, listDirIfExists, readJsonIfExists } from "../files.ts";
 
 const imagesDir = (p: StatePaths) => `${p.root}/images`;
 export const blobsDir = (p: StatePaths) => `${imagesDir(p)}/blobs/sha256`;
@@ -44,12 +44,7 @@ export function withImageLock<T>(paths: StatePaths, fn: () => T): T {
 }
 
 export function readCatalog(paths: StatePaths): Catalog {
-  try {
-    return JSON.parse(Deno.readTextFileSync(indexFile(paths)));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return emptyCatalog();
-    throw e;
-  }
+  return readJsonIfExists<Catalog>(indexFile(paths)) ?? emptyCatalog();
 }
 
 /** Writes the catalog; call under the lock. */
@@ -89,12 +84,7 @@ export function removeStaleStaging(paths: StatePaths): void {
 }
 
 function list(dir: string): string[] {
-  try {
-    return [...Deno.readDirSync(dir)].map((e) => e.name);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
+  return listDirIfExists(dir).map((e) => e.name);
 }
 
 /** A stored blob as JSON. */

@@ -3,7 +3,7 @@
  * for the containers attached now. Writes are atomic; everything that reads and then writes does so under
  * an exclusive lock on networks/networks.lock, so containers started in parallel get distinct addresses.
  */
-import { ifExists } from "../files.ts";
+import { listDirIfExists, readJsonIfExists } from "../files.ts";
 import { lockExclusive, writeAtomic } from "../state/store.ts";
 import { networksDir, type StatePaths } from "../state/paths.ts";
 import type { Backend } from "./iptables.ts";
@@ -62,12 +62,8 @@ export async function withNetworkLockAsync<T>(paths: StatePaths, fn: () => Promi
 const networkFile = (paths: StatePaths, name: string) => `${networksDir(paths)}/${name}.json`;
 const leasesFile = (paths: StatePaths) => `${networksDir(paths)}/leases.json`;
 
-function readJson<T>(path: string): T | null {
-  return ifExists(() => JSON.parse(Deno.readTextFileSync(path)));
-}
-
 export function readNetwork(paths: StatePaths, name: string): NetworkRecord | null {
-  return readJson<NetworkRecord>(networkFile(paths, name));
+  return readJsonIfExists<NetworkRecord>(networkFile(paths, name));
 }
 
 export function writeNetwork(paths: StatePaths, record: NetworkRecord): void {
@@ -80,20 +76,15 @@ export function removeNetworkRecord(paths: StatePaths, name: string): void {
 }
 
 export function listNetworks(paths: StatePaths): NetworkRecord[] {
-  try {
-    return [...Deno.readDirSync(networksDir(paths))]
-      .filter((e) => e.isFile && e.name.endsWith(".json") && e.name !== "leases.json")
-      .map((e) => readNetwork(paths, e.name.slice(0, -".json".length)))
-      .filter((r): r is NetworkRecord => r !== null)
-      .sort((a, b) => a.name.localeCompare(b.name));
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
+  return listDirIfExists(networksDir(paths))
+    .filter((e) => e.isFile && e.name.endsWith(".json") && e.name !== "leases.json")
+    .map((e) => readNetwork(paths, e.name.slice(0, -".json".length)))
+    .filter((r): r is NetworkRecord => r !== null)
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 export function readLeases(paths: StatePaths): Leases {
-  return readJson<Leases>(leasesFile(paths)) ?? {};
+  return readJsonIfExists<Leases>(leasesFile(paths)) ?? {};
 }
 
 export function writeLeases(paths: StatePaths, leases: Leases): void {

@@ -7,6 +7,7 @@ import { detachMount } from "../../ffi/mount.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { ExitCode, StateError } from "../errors.ts";
 import { containerDir, containersDir, lockFile, type StatePaths } from "./paths.ts";
+import { ifExists, listDirIfExists } from "../files.ts";
 
 export type Status = "created" | "running" | "exited";
 
@@ -148,12 +149,7 @@ export function readRecord(paths: StatePaths, id: string): ContainerRecord {
 
 /** The record, or null once it has been removed. */
 export function readRecordIfExists(paths: StatePaths, id: string): ContainerRecord | null {
-  try {
-    return readRecord(paths, id);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
+  return ifExists(() => readRecord(paths, id));
 }
 
 export function removeRecord(paths: StatePaths, id: string): void {
@@ -173,24 +169,12 @@ export function removeRecord(paths: StatePaths, id: string): void {
 
 /** The IDs of all containers with a complete record. */
 export function listIds(paths: StatePaths): string[] {
-  try {
-    return [...Deno.readDirSync(containersDir(paths))]
-      .filter((e) => e.isDirectory && /^[0-9a-f]{64}$/.test(e.name))
-      .map((e) => e.name);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
+  return listDirIfExists(containersDir(paths))
+    .filter((e) => e.isDirectory && /^[0-9a-f]{64}$/.test(e.name))
+    .map((e) => e.name);
 }
 
 /** All records that can be read (a creation in progress, without its config yet, is skipped). */
 export function listRecords(paths: StatePaths): ContainerRecord[] {
-  return listIds(paths).flatMap((id) => {
-    try {
-      return [readRecord(paths, id)];
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) return [];
-      throw e;
-    }
-  });
+  return listIds(paths).map((id) => readRecordIfExists(paths, id)).filter((r) => r !== null);
 }
