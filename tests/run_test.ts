@@ -11,6 +11,7 @@ import {
   readUntil,
   ROOTFS,
   runningState,
+  sandboxOf,
   spawnHusk,
   waitFor,
   withRoot,
@@ -291,15 +292,16 @@ Deno.test("-i passes stdin; without it stdin is /dev/null", () =>
 
 Deno.test("no host file descriptor beyond 0, 1 and 2 reaches the container", () =>
   withRoot(async (root) => {
-    // fd 7 is opened by the shell without close-on-exec, so husk inherits it. Outside the test's network
-    // sandbox, so without a bridge (--network none).
+    // fd 7 is opened by the shell without close-on-exec, so husk inherits it. husk runs in the test's network
+    // sandbox (nsenter keeps the descriptor), with a bridge: no tool it runs leaves a descriptor either.
     const out = await new Deno.Command("sh", {
       args: [
         "-c",
-        `exec 7</etc/hostname; exec "$0" run -A "$1" --root "$2" run --rm --network none ls /proc/self/fd`,
+        `exec 7</etc/hostname; exec nsenter --net="$3" "$0" run -A "$1" --root "$2" run --rm ls /proc/self/fd`,
         Deno.execPath(),
         `${PROJECT}/main.ts`,
         root,
+        `/run/netns/${sandboxOf(root)}`,
       ],
       stdout: "piped",
       stderr: "piped",
@@ -312,14 +314,15 @@ Deno.test("no host file descriptor beyond 0, 1 and 2 reaches the container", () 
 Deno.test("-t: a real terminal inside (/dev/pts/0) with the host's size; raw mode restored afterwards", () =>
   withRoot(async (root) => {
     // script(1) gives husk a terminal; its own stdin stays open (at end of file it would type into it).
-    // Outside the test's network sandbox, so without a bridge (--network none).
+    // husk runs in the test's network sandbox.
     const cmd =
-      `stty rows 24 cols 80; stty -g; "$0" run -q -A "$1" --root "$2" run --rm -it --network none sh -c ` +
-      `'tty; stty size; echo $TERM'; echo "exit=$?"; stty -g`;
+      `stty rows 24 cols 80; stty -g; nsenter --net="$3" "$0" run -q -A "$1" --root "$2" run --rm -it ` +
+      `sh -c 'tty; stty size; echo $TERM'; echo "exit=$?"; stty -g`;
     const child = new Deno.Command("script", {
       args: [
         "-qec",
-        `sh -c '${cmd.replaceAll("'", "'\\''")}' ${Deno.execPath()} ${PROJECT}/main.ts ${root}`,
+        `sh -c '${cmd.replaceAll("'", "'\\''")}' ${Deno.execPath()} ${PROJECT}/main.ts ${root} ` +
+        `/run/netns/${sandboxOf(root)}`,
         "/dev/null",
       ],
       stdin: "piped",
