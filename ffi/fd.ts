@@ -65,6 +65,11 @@ export async function readFull(fd: number, buf: Uint8Array<ArrayBuffer>): Promis
   return got;
 }
 
+/** CMSG_SPACE for `count` descriptors: the 16-byte header and the ints, padded to 8 bytes. */
+export function controlSpace(count: number): number {
+  return 16 + ((4 * count + 7) & ~7);
+}
+
 /** Receives one descriptor sent with SCM_RIGHTS; null when the peer closed without sending. */
 export function receiveFd(socket: number): number | null {
   const data = new Uint8Array(1);
@@ -92,13 +97,18 @@ export function receiveFd(socket: number): number | null {
 
 /** Sends descriptor `fd` over a Unix socket (SCM_RIGHTS, with one byte of data). */
 export function sendFd(socket: number, fd: number): void {
+  sendFds(socket, [fd]);
+}
+
+/** Sends descriptors in one message over a Unix socket (SCM_RIGHTS, with one byte of data). */
+export function sendFds(socket: number, fds: readonly number[]): void {
   const data = new Uint8Array([0x2a]);
-  const control = new Uint8Array(24);
+  const control = new Uint8Array(controlSpace(fds.length));
   const view = new DataView(control.buffer);
-  view.setBigUint64(0, 20n, true); // CMSG_LEN(sizeof(int))
+  view.setBigUint64(0, BigInt(16 + 4 * fds.length), true); // CMSG_LEN(n * sizeof(int))
   view.setInt32(8, SOL_SOCKET, true);
   view.setInt32(12, SCM_RIGHTS, true);
-  view.setInt32(16, fd, true);
+  fds.forEach((fd, i) => view.setInt32(16 + 4 * i, fd, true));
   const address = (b: ArrayBufferView) => Deno.UnsafePointer.value(Deno.UnsafePointer.of(b));
   const iov = new BigUint64Array([address(data), 1n]);
   const msg = new BigUint64Array([0n, 0n, address(iov), 1n, address(control), BigInt(control.length), 0n]);

@@ -219,6 +219,13 @@ export function containerCgroups(root: string): string[] {
   );
 }
 
+/** This root's container cgroups (one per hierarchy) whose cgroup.procs, read on the host, list `pid`. */
+export function cgroupsHolding(root: string, pid: number): string[] {
+  return containerCgroups(root).filter((dir) =>
+    Deno.readTextFileSync(`${dir}/cgroup.procs`).split("\n").includes(String(pid))
+  );
+}
+
 /** Whether process `pid` exists (a zombie counts). */
 export function isAlive(pid: number): boolean {
   try {

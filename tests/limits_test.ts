@@ -3,8 +3,9 @@
  * here; the same scenarios run on a pure cgroup v2 kernel in cgroups_v2_vm_test.ts): observed in the
  * kernel's own counters from the host, and in what husk reports.
  */
-import { equal, match, ok } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import {
+  cgroupsHolding,
   containerCgroups,
   husk,
   isAlive,
@@ -111,6 +112,11 @@ Deno.test("limits reach the kernel's files; cgroup namespace: the container sees
     ]);
     const out = await readUntil(child.stdout, /ready/);
     ok(Number(out.split("\n")[0]) >= 5, `cgroup paths inside: ${out}`);
+    // From the host: the process moved itself into its cgroup in every hierarchy husk uses.
+    const pid = (await runningState(root)).pid;
+    const hierarchies = containerCgroups(root);
+    ok(hierarchies.length >= 5, `container cgroups: ${hierarchies}`);
+    deepEqual(cgroupsHolding(root, pid), hierarchies);
     equal(cgroupFile(root, "memory", "memory.limit_in_bytes"), `${48 * 1024 * 1024}\n`);
     equal(cgroupFile(root, "cpu", "cpu.shares"), "512\n");
     equal(cgroupFile(root, "cpuset", "cpuset.cpus"), "0\n");

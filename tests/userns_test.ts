@@ -2,8 +2,8 @@
  * User namespaces: root in the container is an unprivileged id on the host, the root filesystem appears owned
  * by the container's root (an id-mapped mount), volumes work, exec joins the namespace.
  */
-import { equal, match } from "node:assert/strict";
-import { husk, ROOTFS, withRoot } from "./helpers.ts";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { cgroupsHolding, containerCgroups, husk, ROOTFS, withRoot } from "./helpers.ts";
 
 async function hostUid(root: string, name: string): Promise<string> {
   const [info] = JSON.parse((await husk(root, ["inspect", name])).stdout);
@@ -32,6 +32,11 @@ Deno.test("--userns=remap: root inside is uid 100000 outside; the rootfs is root
       ]);
       equal(run.code, 0, run.stderr);
       equal(await hostUid(root, "mapped"), "100000");
+      // Its process moved itself into its cgroup from inside the user namespace, in every hierarchy.
+      const [info] = JSON.parse((await husk(root, ["inspect", "mapped"])).stdout);
+      const hierarchies = containerCgroups(root);
+      ok(hierarchies.length >= 5, `container cgroups: ${hierarchies}`);
+      deepEqual(cgroupsHolding(root, info.State.Pid), hierarchies);
       const inside = await husk(root, [
         "exec",
         "mapped",

@@ -166,8 +166,13 @@ export class FakeCgroupFs implements CgroupFs {
       set("cpuacct.usage_sys", "0");
     }
     if (controllers.includes("cpuset")) {
-      set("cpuset.cpus", isRoot ? "0-1" : "");
-      set("cpuset.mems", isRoot ? "0" : "");
+      // A parent's cgroup.clone_children makes a new cgroup start with its cpus and mems.
+      const parent = dir.slice(0, dir.lastIndexOf("/"));
+      const cloned = !isRoot && this.files.get(`${parent}/cgroup.clone_children`) === "1";
+      const inherit = (f: string) => cloned ? this.files.get(`${parent}/${f}`)! : "";
+      set("cpuset.cpus", isRoot ? "0-1" : inherit("cpuset.cpus"));
+      set("cpuset.mems", isRoot ? "0" : inherit("cpuset.mems"));
+      set("cgroup.clone_children", "0");
     }
     if (controllers.includes("pids") && !isRoot) {
       set("pids.max", "max");

@@ -6,7 +6,8 @@
  *
  * Safety: every directory made or removed and every file written is under `<mount>/<parent>/`; the only
  * exception is enabling controllers (`+memory ...`) in cgroup.subtree_control of the ancestors of the parent
- * on v2, which the kernel requires. Processes are only ever moved by `join(pid)`, with the pid the caller gives.
+ * on v2, which the kernel requires. Processes are only ever moved by `join(pid)`, with the pid the caller gives,
+ * or move themselves through `selfJoinFiles()`.
  */
 import type { Resources } from "../config/resources.ts";
 import {
@@ -18,7 +19,7 @@ import {
   placementOf,
 } from "./detect.ts";
 import { CgroupError, type CgroupFs, errnoOf, realFs, reasonOf } from "./fs.ts";
-import { type Reader, type Stats, v1Stats, v2Stats } from "./stats.ts";
+import { type Reader, type Stats, v1OomKills, v1Stats, v2OomKills, v2Stats } from "./stats.ts";
 import { v1Bytes, v1Writes } from "./v1.ts";
 import { subtreeControlValue, V2_CONTROLLERS, v2Writes, type Write } from "./v2.ts";
 
@@ -113,6 +114,11 @@ export function createCgroup(name: string, resources: Resources, opts: CgroupOpt
     throw e;
   }
   return cgroup;
+}
+
+/** The cgroup `<parent>/<name>` as it would be made, with nothing read or written (for --dry-run). */
+export function plannedCgroup(name: string, opts: CgroupOptions = {}): Cgroup {
+  return new Cgroup(checkName(name), context(opts));
 }
 
 /** The existing cgroup `<parent>/<name>` (for a later command: stats, update, kill, remove), or null. */
@@ -225,18 +231,22 @@ export class Cgroup {
           if (v2) this.#enableControllers(chain[i]);
           else if (i > 0 && this.#isCpuset(mount)) this.#inheritCpuset(chain[i], chain[i - 1]);
         }
+        // v1 cpuset: the kernel copies the parent's cpus and mems into each new container cgroup.
+        if (!v2 && this.#isCpuset(mount)) this.#write(`${top}/cgroup.clone_children`, "1");
         ready.add(top);
       }
-      if (fs.exists(leaf)) {
+      this.#assertOwned(leaf);
+      try {
+        fs.mkdir(leaf);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw this.#mkdirError(leaf, e);
         throw new CgroupError(
           `cgroup ${leaf} already exists (another container's, or a stale one)`,
           leaf,
           "EEXIST",
         );
       }
-      this.#mkdir(leaf, false);
       this.#created.push(leaf);
-      if (!v2 && this.#isCpuset(mount)) this.#inheritCpuset(leaf, chain[chain.length - 1]);
     }
   }
 
@@ -293,8 +303,12 @@ export class Cgroup {
       this.ctx.fs.mkdir(path);
     } catch (e) {
       if (mayExist && e instanceof Deno.errors.AlreadyExists) return; // another husk made it meanwhile
-      throw new CgroupError(`cannot create cgroup ${path}: ${reasonOf(e)}`, path, errnoOf(e));
+      throw this.#mkdirError(path, e);
     }
+  }
+
+  #mkdirError(path: string, e: unknown): CgroupError {
+    return new CgroupError(`cannot create cgroup ${path}: ${reasonOf(e)}`, path, errnoOf(e));
   }
 
   #write(path: string, value: string): void {
@@ -346,7 +360,8 @@ export class Cgroup {
     const memory = this.ctx.placements.get("memory")?.version;
     const withoutMemory = { ...resources, memory: undefined, memorySwap: undefined };
     let v1: Write[] = [];
-    if (memory === 1) {
+    // The current limit (it orders the two memory writes) is read only when memory is to be limited.
+    if (memory === 1 && (resources.memory !== undefined || resources.memorySwap !== undefined)) {
       const current = this.#read("memory", "memory.limit_in_bytes");
       const swap = this.#has("memory", "memory.memsw.limit_in_bytes");
       v1 = v1Writes(resources, { swap }, current === null ? Infinity : v1Bytes(current) ?? Infinity);
@@ -366,6 +381,18 @@ export class Cgroup {
       throw new CgroupError(`refusing to move process ${pid} into cgroup ${this.name}`);
     }
     for (const dir of this.paths) this.#write(`${dir}/cgroup.procs`, String(pid));
+  }
+
+  /**
+   * The files through which a process moves itself into the cgroup by writing "0" to each: v1's `tasks` and
+   * v2's `cgroup.procs`. On v1 a thread moving only itself spares the kernel the lock that makes every
+   * cgroup.procs write wait for an RCU grace period (15-25 ms for a fresh process here, against well under
+   * one); the container's process is a single thread until its execve, so moving that thread moves it all.
+   */
+  selfJoinFiles(): string[] {
+    return [...this.#byMount].map(([mount, dir]) =>
+      `${dir}/${this.#version(mount) === 2 ? "cgroup.procs" : "tasks"}`
+    );
   }
 
   /** The processes now in the cgroup (in any of its hierarchies). */
@@ -388,7 +415,8 @@ export class Cgroup {
    * memory.oom_control oom_kill); null when the kernel does not count them.
    */
   oomKills(): number | null {
-    return this.stats().oomKills;
+    const read: Reader = (c, f) => this.#read(c, f);
+    return this.#statsVersion() === 2 ? v2OomKills(read) : v1OomKills(read);
   }
 
   /**
@@ -405,14 +433,19 @@ export class Cgroup {
   /** Usage from the kernel's counters: CPU time, memory, processes, throttling. */
   stats(): Stats {
     const read: Reader = (c, f) => this.#read(c, f);
-    const memory = this.ctx.placements.get("memory");
     const pick = (c: Controller) => this.ctx.placements.get(c)?.version;
-    if (memory?.version === 2 || (memory === undefined && this.ctx.layout.mode === "v2")) {
+    if (this.#statsVersion() === 2) {
       const s = v2Stats(read);
       return pick("pids") === 1 ? { ...s, ...pidsOnly(v1Stats(read)) } : s;
     }
     const s = v1Stats(read);
     return pick("pids") === 2 ? { ...s, ...pidsOnly(v2Stats(read)) } : s;
+  }
+
+  /** The version whose files the stats come from: memory's, else the layout's. */
+  #statsVersion(): 1 | 2 {
+    const memory = this.ctx.placements.get("memory");
+    return memory?.version === 2 || (memory === undefined && this.ctx.layout.mode === "v2") ? 2 : 1;
   }
 
   /**
@@ -492,15 +525,16 @@ export class Cgroup {
    */
   async destroy(timeoutMs = 5000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    await this.killAll(timeoutMs);
+    // Most often nothing is left (a container's processes end with its first one, which takes its PID
+    // namespace along): the directories go at once, and only a busy cgroup is searched and killed.
     for (let delay = 1;; delay = Math.min(delay * 2, 50)) {
       try {
         this.#removeDirs(this.paths);
         return;
       } catch (e) {
         if (!(e instanceof CgroupError && e.code === "EBUSY") || Date.now() > deadline) throw e;
-        await sleep(delay);
         if (this.pids().length > 0) await this.killAll(Math.max(0, deadline - Date.now()));
+        else await sleep(delay);
       }
     }
   }

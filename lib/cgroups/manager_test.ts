@@ -70,6 +70,29 @@ Deno.test("hybrid (this machine): a directory per v1 hierarchy under husk/, limi
   assertOnlyOwnCgroups(fs);
 });
 
+Deno.test("v1 cpuset: the parent clones its cpus and mems into each new cgroup, with no write per container", () => {
+  const { fs, opts } = machine({ mode: "hybrid" });
+  createCgroup("c1", {}, opts);
+  equal(fs.read(`${R}/cpuset/husk/cgroup.clone_children`), "1");
+  const before = fs.log.length;
+  createCgroup("c2", {}, opts);
+  equal(fs.read(`${R}/cpuset/husk/c2/cpuset.cpus`), "0-1");
+  equal(fs.read(`${R}/cpuset/husk/c2/cpuset.mems`), "0");
+  deepEqual(
+    fs.log.slice(before).filter((l) => !l.startsWith("mkdir ")),
+    [],
+    "no limit asked: nothing but the directories",
+  );
+});
+
+Deno.test("selfJoinFiles: v1's tasks (a thread moves itself), v2's cgroup.procs; one per hierarchy", () => {
+  const { opts: hybrid } = machine({ mode: "hybrid" });
+  const v1 = createCgroup("c1", {}, hybrid);
+  deepEqual(v1.selfJoinFiles(), v1.paths.map((p) => `${p}/tasks`));
+  const { opts: v2 } = machine({ mode: "v2" });
+  deepEqual(createCgroup("c1", {}, v2).selfJoinFiles(), [`${R}/husk/c1/cgroup.procs`]);
+});
+
 Deno.test("v1 with cpu,cpuacct co-mounted: one directory for both", () => {
   const { opts } = machine({ mode: "v1", comountCpu: true });
   const cg = createCgroup("c1", { cpuShares: 512 }, opts);
@@ -249,6 +272,14 @@ Deno.test("destroy: kills, removes every directory leaf first, is idempotent; th
     ok(fs.exists(`${cg.paths[0].slice(0, cg.paths[0].lastIndexOf("/"))}`), "the parent stays");
     assertOnlyOwnCgroups(fs);
   }
+});
+
+Deno.test("destroy of an empty cgroup: its directories go at once, nothing is frozen or killed", async () => {
+  const { fs, opts } = machine({ mode: "hybrid" });
+  const cg = createCgroup("c1", {}, opts);
+  const before = fs.log.length;
+  await cg.destroy();
+  deepEqual(fs.log.slice(before), [...cg.paths].reverse().map((p) => `rmdir ${p}`));
 });
 
 Deno.test("removeStaleCgroups: removes the cgroups of containers that are gone, keeps the live ones", async () => {

@@ -10,6 +10,7 @@ export {
   DEFAULT_ROOT,
   listCgroups,
   openCgroup,
+  plannedCgroup,
   removeStaleCgroups,
 } from "./manager.ts";
 export { type Controller, detectLayout, type Layout, type Mode, placementOf } from "./detect.ts";

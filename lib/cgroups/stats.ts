@@ -47,11 +47,22 @@ export function parseLimit(text: string): number | null {
 
 export type Reader = (controller: Controller, file: string) => string | null;
 
+/** The OOM killer's count from v2's memory.events (null: no memory controller). */
+export function v2OomKills(read: Reader): number | null {
+  const events = read("memory", "memory.events");
+  return events === null ? null : parseFlatKeyed(events).get("oom_kill") ?? 0;
+}
+
+/** The OOM killer's count from v1's memory.oom_control (null: a kernel that does not count). */
+export function v1OomKills(read: Reader): number | null {
+  const oom = read("memory", "memory.oom_control");
+  return oom === null ? null : parseFlatKeyed(oom).get("oom_kill") ?? null;
+}
+
 /** Stats from cgroup v2 files: cpu.stat, memory.current/.max/.stat/.events, pids.current/.max/.events. */
 export function v2Stats(read: Reader): Stats {
   const cpu = parseFlatKeyed(read("cpuacct", "cpu.stat") ?? "");
   const memStat = parseFlatKeyed(read("memory", "memory.stat") ?? "");
-  const events = read("memory", "memory.events");
   const usage = Number(read("memory", "memory.current") ?? 0);
   const max = read("memory", "memory.max");
   const pidsMax = read("pids", "pids.max");
@@ -66,7 +77,7 @@ export function v2Stats(read: Reader): Stats {
     memoryUsage: Math.max(0, usage - (memStat.get("inactive_file") ?? 0)),
     memoryUsageRaw: usage,
     memoryLimit: max === null ? null : parseLimit(max),
-    oomKills: events === null ? null : parseFlatKeyed(events).get("oom_kill") ?? 0,
+    oomKills: v2OomKills(read),
     pids: Number(read("pids", "pids.current") ?? 0),
     pidsLimit: pidsMax === null ? null : parseLimit(pidsMax),
     pidsRefused: parseFlatKeyed(read("pids", "pids.events") ?? "").get("max") ?? 0,
@@ -80,7 +91,6 @@ export function v2Stats(read: Reader): Stats {
 export function v1Stats(read: Reader): Stats {
   const cpu = parseFlatKeyed(read("cpu", "cpu.stat") ?? "");
   const memStat = parseFlatKeyed(read("memory", "memory.stat") ?? "");
-  const oom = read("memory", "memory.oom_control");
   const usage = Number(read("memory", "memory.usage_in_bytes") ?? 0);
   const limit = read("memory", "memory.limit_in_bytes");
   const pidsMax = read("pids", "pids.max");
@@ -98,7 +108,7 @@ export function v1Stats(read: Reader): Stats {
     ),
     memoryUsageRaw: usage,
     memoryLimit: limit === null ? null : v1Bytes(limit),
-    oomKills: oom === null ? null : parseFlatKeyed(oom).get("oom_kill") ?? null,
+    oomKills: v1OomKills(read),
     pids: Number(read("pids", "pids.current") ?? 0),
     pidsLimit: pidsMax === null ? null : parseLimit(pidsMax),
     pidsRefused: parseFlatKeyed(read("pids", "pids.events") ?? "").get("max") ?? 0,

@@ -9,6 +9,7 @@ import {
   detectLayout,
   type Layout,
   openCgroup,
+  plannedCgroup,
   realFs,
 } from "../cgroups/mod.ts";
 import type { ContainerConfig } from "../config/types.ts";
@@ -77,6 +78,11 @@ export function createContainerCgroup(paths: StatePaths, config: ContainerConfig
     throw e;
   }
   return cgroup;
+}
+
+/** The container's cgroup as it would be made (for --dry-run). */
+export function plannedContainerCgroup(paths: StatePaths, id: string) {
+  return plannedCgroup(id, cgroupOptions(paths));
 }
 
 export function openContainerCgroup(paths: StatePaths, id: string) {

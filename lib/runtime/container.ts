@@ -10,7 +10,12 @@ import { InvalidInputError, StateError } from "../errors.ts";
 import { readTextIfExists, removeIfExists } from "../files.ts";
 import { type HostFacts, readHostFacts } from "../config/resources.ts";
 import { capabilitiesOfMask } from "../security/capabilities.ts";
-import { type ContainerCgroup, createContainerCgroup, releaseCgroup } from "./cgroups.ts";
+import {
+  type ContainerCgroup,
+  createContainerCgroup,
+  plannedContainerCgroup,
+  releaseCgroup,
+} from "./cgroups.ts";
 import { hostFs } from "../rootfs/resolve.ts";
 import type { ChildPlan } from "../spawn/plan.ts";
 import { isValidName, newId, newName } from "../state/ids.ts";
@@ -111,6 +116,7 @@ export function dryRun(paths: StatePaths, options: RunOptions): ChildPlan {
     fs,
     options.detach ? monitorOptions(paths, config) : undefined,
     config.network.mode === "bridge" ? sampleInterface() : undefined,
+    plannedContainerCgroup(paths, config.id).selfJoinFiles(),
   );
 }
 
@@ -243,13 +249,13 @@ export async function startCreated(
     process = await startContainerProcess(config, {
       usernsCopies: `${paths.root}/userns-rootfs`,
       rootShifted: overlay !== null,
-      // The cgroup is made and joined while the child builds its file system, and before it is released, so
-      // nothing it runs escapes the limits. The network's tools start first: they come up meanwhile.
+      // The cgroup is made while the child builds its file system; the child moves itself into it once
+      // released, before it runs anything of the user's. The network's tools start first: they come up meanwhile.
+      cgroupFiles: plannedContainerCgroup(paths, config.id).selfJoinFiles(),
       prepare: async (pid) => {
         const networking = network.prepare(pid);
         try {
           cgroup = createContainerCgroup(paths, config);
-          cgroup.join(pid);
         } finally {
           await networking;
         }

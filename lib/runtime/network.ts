@@ -39,7 +39,7 @@ export interface NetworkAttachment {
   eth0?: InterfaceSetup;
   /**
    * After the clone, before the container runs: its veth end moves in, its ports are published. The tools
-   * are started before the first await, so the caller's synchronous work overlaps their start-up.
+   * start at once, while the child builds its file system.
    */
   prepare(pid: number): Promise<void>;
 }

@@ -6,7 +6,7 @@
  * Foreground: this process is the container's parent, the container dies with it and shares its stdio.
  * Detached: a native monitor is the container's parent and keeps its log and exit status (lib/spawn/detached.ts).
  */
-import { closeFds, openFd, pipe, readFull, receiveFd, socketPair, writeAll } from "../../ffi/fd.ts";
+import { closeFds, openFd, pipe, readFull, receiveFd, sendFds, socketPair, writeAll } from "../../ffi/fd.ts";
 import { strerror } from "../../ffi/libc.ts";
 import { kill, waitPid } from "../../ffi/process.ts";
 import { spawn } from "../../ffi/spawn.ts";
@@ -41,7 +41,12 @@ export interface MonitorOptions {
 }
 
 export interface StartOptions {
-  /** Runs after the clone and before the child may go on: join cgroups, write id maps, move interfaces. */
+  /**
+   * The files through which the child moves itself into its cgroup (lib/cgroups' selfJoinFiles()): opened
+   * after `prepare`, which makes the cgroup, and sent to the child with the go-ahead.
+   */
+  cgroupFiles?: readonly string[];
+  /** Runs after the clone and before the child may go on: make the cgroup, write id maps, move interfaces. */
   prepare?: (pid: number) => void | Promise<void>;
   fs?: FsView;
   /** Start detached, under a monitor. */
@@ -71,6 +76,7 @@ export function dryRunPlan(
   fs: FsView,
   detached?: MonitorOptions,
   eth0?: InterfaceSetup,
+  cgroupFiles: readonly string[] = [],
 ): ChildPlan {
   const wiring: Wiring = {
     syncRead: 3,
@@ -80,6 +86,7 @@ export function dryRunPlan(
     output: detached && !config.process.terminal ? { stdout: 8, stderr: 9 } : undefined,
     dieWithParent: !detached,
     netns: config.network.mode === "container" ? 15 : undefined,
+    cgroup: cgroupFiles,
   };
   const ctx = { wiring, ignoredSignals: ignoredSignals(), fs, eth0 };
   if (!detached) return planChild(config, ctx);
@@ -118,7 +125,9 @@ export async function startContainerProcess(
 ): Promise<ContainerProcess> {
   const fds = new Descriptors();
   try {
-    const [syncRead, syncWrite] = fds.add(...pipe());
+    const cgroupFiles = options.cgroupFiles ?? [];
+    // The go-ahead carries the cgroup files: a socket then.
+    const [syncRead, syncWrite] = fds.add(...(cgroupFiles.length > 0 ? socketPair() : pipe()));
     const [errRead, errWrite] = fds.add(...pipe());
     const detached = options.detached;
     // The container sends its terminal's master side to this process, or, detached, to its monitor.
@@ -139,6 +148,7 @@ export async function startContainerProcess(
       dieWithParent: !detached,
       rootfsSocket: rootfsParent === null ? undefined : { parent: rootfsParent, child: rootfsChild! },
       netns: netns ?? undefined,
+      cgroup: cgroupFiles,
     };
     const ctx = { wiring, ignoredSignals: ignoredSignals(), fs: options.fs ?? hostFs, eth0: options.eth0 };
     // With a user namespace, the id maps and the id-mapped root come before anything else the child needs.
@@ -197,7 +207,7 @@ export async function startContainerProcess(
         kill(pid, SIGKILL);
       };
       try {
-        const io = { syncWrite, errRead, consoleParent: detached ? null : consoleParent };
+        const io = { syncWrite, errRead, consoleParent: detached ? null : consoleParent, cgroupFiles };
         const consoleFd = await release(pid, plan, io, fds, abort, prepare);
         return { pid, console: consoleFd, monitorPid };
       } catch (e) {
@@ -220,7 +230,7 @@ export async function startContainerProcess(
   }
 }
 
-const O_RDWR = 2, O_DIRECTORY = 0o200000, O_RDONLY = 0;
+const O_RDWR = 2, O_DIRECTORY = 0o200000, O_RDONLY = 0, O_WRONLY = 1;
 const PR_SET_CHILD_SUBREAPER = 36;
 
 /**
@@ -303,14 +313,16 @@ export async function startExecProcess(
 async function release(
   pid: number,
   plan: ChildPlan,
-  io: { syncWrite: number; errRead: number; consoleParent: number | null },
+  io: { syncWrite: number; errRead: number; consoleParent: number | null; cgroupFiles?: readonly string[] },
   fds: Descriptors,
   /** Kills the child (and a monitor, first). */
   abort: () => void,
   prepare?: (pid: number) => void | Promise<void>,
 ): Promise<number | null> {
+  let cgroupFds: number[] = [];
   try {
     await prepare?.(pid);
+    cgroupFds = fds.add(...(io.cgroupFiles ?? []).map((file) => openFd(file, O_WRONLY)));
   } catch (e) {
     // The child may have failed a step (and exited) while the parent prepared: that failure is the cause.
     // Killed first, a child still waiting for the go-ahead cannot report the end of the sync pipe instead.
@@ -320,11 +332,12 @@ async function release(
     throw report ? stepError(plan.steps[report.step], report.errno) : e;
   }
   try {
-    writeAll(io.syncWrite, new Uint8Array([1]));
+    if (cgroupFds.length > 0) sendFds(io.syncWrite, cgroupFds);
+    else writeAll(io.syncWrite, new Uint8Array([1]));
   } catch {
     // The child is already gone; its error report (or its exit status) tells why.
   }
-  fds.close(io.syncWrite);
+  fds.close(io.syncWrite, ...cgroupFds);
   const consoleFd = io.consoleParent === null ? null : receiveFd(io.consoleParent);
   const report = await readReport(io.errRead);
   if (report) {

@@ -44,7 +44,7 @@ export interface MonitorWiring {
  * (SCM_RIGHTS), and keeps it at `to`.
  */
 function receiveTerminal(socket: number, to: number): Step[] {
-  const { steps, slot } = receiveSteps(socket, "receive the container's terminal");
+  const { steps, slots: [slot] } = receiveSteps(socket, "receive the container's terminal");
   return [
     ...steps,
     // The descriptor may already be `to` (the lowest free number), which dup3 refuses with EINVAL: then it

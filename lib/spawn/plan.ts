@@ -3,6 +3,7 @@
  * is only read, through FsView, to resolve paths inside the root filesystem). ffi/spawn.ts runs the list;
  * `husk run --dry-run` prints it.
  */
+import { controlSpace } from "../../ffi/fd.ts";
 import { Struct } from "../../ffi/spawn.ts";
 import type { ContainerConfig, Mount } from "../config/types.ts";
 import { DEFAULT_PATH, lookupEnv } from "../config/env.ts";
@@ -43,7 +44,10 @@ import { type InterfaceSetup, interfaceSteps, joinNetworkSteps, loopbackSteps } 
 
 /** The file descriptors the parent prepared before the clone. */
 export interface Wiring {
-  /** The child blocks reading this until the parent has set up cgroups, id maps and network. */
+  /**
+   * The child blocks reading this until the parent has set up cgroups, id maps and network (a socket when
+   * the go-ahead carries the cgroup files).
+   */
   syncRead: number;
   syncWrite: number;
   /** The parent's end of the close-on-exec error pipe (the child keeps the write end until execve). */
@@ -58,6 +62,8 @@ export interface Wiring {
   rootfsSocket?: { child: number; parent: number };
   /** --network container:X: the other container's network namespace, to join instead of a new one. */
   netns?: number;
+  /** The files through which the child moves itself into its cgroup, sent open with the go-ahead. */
+  cgroup?: readonly string[];
 }
 
 export type { Step } from "./step.ts";
@@ -102,19 +108,20 @@ export function planChild(config: ContainerConfig, ctx: PlanContext): ChildPlan 
 /** The container's own steps, from the clone to its execve. */
 export function containerSteps(config: ContainerConfig, ctx: PlanContext): Step[] {
   const layers: Layer[] = [];
-  // The child builds its file system while the parent joins it to its cgroup (a cgroup.procs write can wait
-  // for an RCU grace period, milliseconds): it waits for the go-ahead only before it runs anything of the
-  // user's, so nothing escapes the cgroup, and enters its cgroup namespace once it is in its cgroup.
+  // The child builds its file system while the parent sets up the network: it waits for the go-ahead only
+  // before it runs anything of the user's, then moves itself into its cgroup, so nothing escapes the cgroup,
+  // and enters its cgroup namespace once it is in its cgroup.
   // With a user namespace, nothing can be made before the id maps are written: the wait comes first.
   const userns = config.userns !== null;
   const eth0 = ctx.eth0 ? interfaceSteps(ctx.eth0) : [];
+  const released = syncSteps(ctx.wiring);
   return [
     ...startSteps(config, ctx.wiring),
-    ...(userns ? [...syncSteps(ctx.wiring), ...becomeRootSteps(), ...eth0] : []),
+    ...(userns ? [...released, ...becomeRootSteps(), ...eth0] : []),
     ...rootfsSteps(config, layers, ctx.fs, ctx.wiring),
     ...(config.noPivot ? chrootSteps(config.root.path) : pivotSteps(config.root.path)),
     ...stdioSteps(config, ctx.wiring),
-    ...(userns ? [] : [...syncSteps(ctx.wiring), ...eth0]),
+    ...(userns ? [] : [...released, ...eth0]),
     ...cgroupNamespaceSteps(config),
     ...processSteps(config, layers, ctx.fs, ctx.ignoredSignals),
     ...execSteps(config, layers, ctx.fs),
@@ -147,15 +154,36 @@ function startSteps(config: ContainerConfig, w: Wiring): Step[] {
 }
 
 /** Waits until the runtime has set up what needs the pid (cgroup, id maps). End of file: the runtime died. */
+/**
+ * The wait for the go-ahead. With cgroup files, the go-ahead carries them, opened by the runtime once the
+ * cgroup and its limits are in place, and the child moves itself into its cgroup by writing "0" (itself) to
+ * each: a thread moving itself costs the kernel far less than being moved by its parent (lib/cgroups,
+ * selfJoinFiles), and the write is checked against the opener's credentials, so it works from inside a new
+ * user namespace as well.
+ */
 function syncSteps(w: Wiring): Step[] {
+  const what = "wait for the runtime to finish setting up (end of file: it died)";
+  const files = w.cgroup ?? [];
+  if (files.length === 0) {
+    return [
+      { call: "read", args: [w.syncRead, new Uint8Array(1), 1], positive: true, what },
+      { call: "close", args: [w.syncRead], what: "close the sync pipe" },
+    ];
+  }
+  const { steps, slots } = receiveSteps(w.syncRead, `${what}; receive the cgroup files`, files.length);
   return [
-    {
-      call: "read",
-      args: [w.syncRead, new Uint8Array(1), 1],
-      positive: true,
-      what: "wait for the runtime to finish setting up (end of file: it died)",
-    },
-    { call: "close", args: [w.syncRead], what: "close the sync pipe" },
+    ...steps,
+    { call: "close", args: [w.syncRead], what: "close the sync socket" },
+    ...files.flatMap((file, i): Step[] => [
+      {
+        call: "write",
+        args: [slots[i], "0", 1],
+        loadArg0: true,
+        positive: true,
+        what: `join the cgroup: ${file}`,
+      },
+      { call: "close", args: [slots[i]], loadArg0: true, what: `close ${file}` },
+    ]),
   ];
 }
 
@@ -178,16 +206,21 @@ function becomeRootSteps(): Step[] {
 }
 
 /**
- * Receives a descriptor sent with SCM_RIGHTS; `slot` is where its number lands (for a step with loadArg0).
+ * Receives `count` descriptors sent in one message with SCM_RIGHTS; `slots` are where their numbers land (for
+ * steps with loadArg0).
  */
-export function receiveSteps(socket: number, what: string): { steps: Step[]; slot: Uint8Array } {
-  const control = new Uint8Array(24);
+export function receiveSteps(
+  socket: number,
+  what: string,
+  count = 1,
+): { steps: Step[]; slots: Uint8Array[] } {
+  const control = new Uint8Array(controlSpace(count));
   const iov = new Struct([new Uint8Array(1), 1], "iovec");
   const msghdr = new Struct([0, 0, iov, 1, control, control.length, 0], "msghdr{SCM_RIGHTS}");
-  // The received descriptor's number is in the control message, after its 16-byte header.
+  // The received descriptors' numbers are in the control message, after its 16-byte header.
   return {
     steps: [{ call: "recvmsg", args: [socket, msghdr, 0], positive: true, what }],
-    slot: control.subarray(16),
+    slots: Array.from({ length: count }, (_, i) => control.subarray(16 + 4 * i, 20 + 4 * i)),
   };
 }
 
@@ -259,7 +292,7 @@ function rootfsSteps(config: ContainerConfig, layers: Layer[], fs: FsView, w: Wi
  * container's root) and sent as a detached mount: attached over the root path.
  */
 function idmappedRootSteps(root: string, socket: number): Step[] {
-  const { steps, slot } = receiveSteps(socket, "receive the id-mapped root filesystem");
+  const { steps, slots: [slot] } = receiveSteps(socket, "receive the id-mapped root filesystem");
   return [
     ...steps,
     {

@@ -139,8 +139,8 @@ Deno.test("planChild: the child closes the parent's pipe ends first, and waits o
   const read = indexOf(steps, isCall("read"), "read");
   equal(steps[read].args[0], 10);
   equal(steps[read].positive, true);
-  // The file system is built while the parent joins the child to its cgroup; the wait comes before the
-  // switch of user, the cgroup namespace and execve.
+  // The file system is built while the parent makes the cgroup; the wait comes before the switch of user,
+  // the cgroup namespace and execve.
   ok(read > indexOf(steps, isCall("pivot_root"), "pivot_root"));
   ok(read < indexOf(steps, isCall("setresuid"), "setresuid"));
   ok(read < indexOf(steps, isCall("execve"), "execve"));
@@ -152,6 +152,38 @@ Deno.test("planChild: the child closes the parent's pipe ends first, and waits o
 Deno.test("planChild: with a console socket the child closes the parent's end at once", () => {
   const { steps } = plan({ tty: true });
   deepEqual(steps.slice(0, 4).filter(isCall("close")).map((s) => s.args[0]), [11, 12, 14]);
+});
+
+Deno.test("planChild: the go-ahead brings the cgroup files; the child writes 0 (itself) to each, then closes it", () => {
+  const files = ["/cg/memory/husk/c/tasks", "/cg/pids/husk/c/tasks"];
+  for (const userns of [false, true]) {
+    const o = userns ? { userns: "remap" } : {};
+    const { steps } = plan(o, { wiring: { ...NO_CONSOLE, cgroup: files } });
+    const receive = indexOf(steps, isCall("recvmsg"), "recvmsg");
+    equal(steps[receive].args[0], 10, "on the sync socket");
+    equal(steps[receive].positive, true, "end of file (the runtime died) is a failure");
+    equal(steps.filter(isCall("read")).length, 0, "no separate sync read");
+    const msghdr = steps[receive].args[1] as Struct;
+    const control = msghdr.words[4] as Uint8Array;
+    equal(msghdr.words[5], 24, "room for two descriptors");
+    const joins = steps.slice(receive + 2, receive + 6);
+    deepEqual(joins.map((s) => [s.call, s.loadArg0]), [
+      ["write", true],
+      ["close", true],
+      ["write", true],
+      ["close", true],
+    ]);
+    deepEqual(joins.filter(isCall("write")).map((s) => s.args.slice(1)), [["0", 1], ["0", 1]]);
+    // Each write and close takes the descriptor the kernel put in the control message (after its header).
+    const slots = joins.map((s) => s.args[0] as Uint8Array);
+    ok(slots.every((slot) => slot.buffer === control.buffer));
+    deepEqual(slots.map((slot) => slot.byteOffset), [16, 16, 20, 20]);
+    ok(joins[0].what.includes(files[0]) && joins[2].what.includes(files[1]));
+    ok(receive + 6 <= indexOf(steps, isCall("unshare"), "unshare"), "in the cgroup before its namespace");
+    ok(receive < indexOf(steps, isCall("setresuid"), "setresuid"));
+    const pivot = indexOf(steps, isCall("pivot_root"), "pivot_root");
+    ok(userns ? receive < pivot : receive > pivot, "with a user namespace, the wait comes first");
+  }
 });
 
 Deno.test("planChild: the cgroup namespace is unshared after the sync read", () => {
