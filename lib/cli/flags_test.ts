@@ -79,8 +79,6 @@ Deno.test("parseFlags: a negative number after the command is the command's", ()
   deepEqual(parse(["sh", "--pids-limit", "-1"]), { values: {}, rest: ["sh", "--pids-limit", "-1"] });
 });
 
-// attachNegativeValues stops at the first argument that does not start with "-", which may be the value of an
-// earlier flag ("A=1" below): a negative value after it is then left to parseArgs, which rejects it.
 Deno.test("parseFlags: a negative number is a value also after another flag's value", () => {
   deepEqual(parse(["-e", "A=1", "--pids-limit", "-1", "sh"]), {
     values: { env: ["A=1"], "pids-limit": "-1" },
@@ -110,11 +108,26 @@ Deno.test("parseFlags: a flag without its value", () => {
   throwsInvalid(() => parse(["--name"]), exactly("flag needs an argument: --name (see 'husk run --help')"));
 });
 
-Deno.test("parseFlags: a value given to a switch", () => {
+Deno.test("parseFlags: a switch given true or false, as Docker's `--rm=false`", () => {
+  deepEqual(parse(["--rm=true", "sh"]).values, { rm: true });
+  deepEqual(parse(["--rm=false", "-d", "sh"]).values, { rm: false, detach: true });
   throwsInvalid(
-    () => parse(["--rm=true", "sh"]),
-    exactly("flag --rm takes no value (see 'husk run --help')"),
+    () => parse(["--rm=yes", "sh"]),
+    exactly(`invalid value "yes" for --rm: expected true or false (see 'husk run --help')`),
   );
+});
+
+Deno.test("parseFlags: a value flag in a cluster of switches takes the rest, or the next argument", () => {
+  deepEqual(parse(["-dm512m", "sh"]).values, { detach: true, memory: "512m" });
+  deepEqual(parse(["-dm", "512m", "sh"]), { values: { detach: true, memory: "512m" }, rest: ["sh"] });
+  deepEqual(parse(["-m=1g", "sh"]).values, { memory: "1g" });
+  deepEqual(parse(["-e", "", "sh"]).values, { env: [""] }, "an empty value is a value");
+  deepEqual(parse(["--name", "--rm", "sh"]).values, { name: "--rm" }, "the next argument, whatever it is");
+  throwsInvalid(() => parse(["-dm"]), exactly("flag needs an argument: --memory (see 'husk run --help')"));
+});
+
+Deno.test("parseFlags: a lone - is a positional argument (stdin, for import and load)", () => {
+  deepEqual(parse(["-d", "-", "x"]), { values: { detach: true }, rest: ["-", "x"] });
 });
 
 Deno.test("usage: usage line, summary, and aligned options", () => {
