@@ -1,42 +1,42 @@
 /** File descriptors the runtime handles itself: pipes, socket pairs, descriptor passing, raw reads and writes. */
-import { check, cstring, errno, libc, SysError } from "./libc.ts";
-import { syscall, syscallAsync } from "./native.ts";
+import { cstring, SysError } from "./libc.ts";
+import { ptr, sys, syscall, syscallAsync } from "./native.ts";
 
 const O_CLOEXEC = 0o2000000;
 const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x40000000;
-const EINTR = 4;
+const EINTR = 4, AT_FDCWD = -100;
 
 /** A close-on-exec pipe: [read end, write end]. */
 export function pipe(): [number, number] {
   const fds = new Int32Array(2);
-  check("pipe2", libc().pipe2(new Uint8Array(fds.buffer), O_CLOEXEC));
+  sys("pipe2", "pipe2", ptr(fds), O_CLOEXEC);
   return [fds[0], fds[1]];
 }
 
 /** A close-on-exec pair of connected Unix stream sockets. */
 export function socketPair(): [number, number] {
   const fds = new Int32Array(2);
-  check("socketpair", libc().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, new Uint8Array(fds.buffer)));
+  sys("socketpair", "socketpair", AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ptr(fds));
   return [fds[0], fds[1]];
 }
 
 export function openFd(path: string, flags: number, mode = 0): number {
-  return check(`open ${path}`, libc().open(cstring(path), flags | O_CLOEXEC, mode));
+  return sys(`open ${path}`, "openat", AT_FDCWD, ptr(cstring(path)), flags | O_CLOEXEC, mode);
 }
 
 /** Closes descriptors, ignoring errors (used on cleanup paths). */
 export function closeFds(...fds: (number | null | undefined)[]): void {
-  for (const fd of fds) if (fd !== null && fd !== undefined && fd >= 0) libc().close(fd);
+  for (const fd of fds) if (fd !== null && fd !== undefined && fd >= 0) syscall("close", fd);
 }
 
 export function writeAll(fd: number, data: Uint8Array<ArrayBuffer>): void {
   let done = 0;
   while (done < data.length) {
-    const n = Number(libc().write(fd, data.subarray(done), BigInt(data.length - done)));
+    const n = syscall("write", fd, ptr(data.subarray(done)), data.length - done);
     if (n < 0) {
-      if (errno() === EINTR) continue;
-      throw new SysError("write", errno());
+      if (n === -EINTR) continue;
+      throw new SysError("write", -n);
     }
     done += n;
   }
@@ -85,10 +85,8 @@ export function receiveFd(socket: number): number | null {
     0n,
   ]);
   let n: number;
-  do n = Number(libc().recvmsg(socket, new Uint8Array(msg.buffer), MSG_CMSG_CLOEXEC)); while (
-    n < 0 && errno() === EINTR
-  );
-  if (n < 0) throw new SysError("recvmsg", errno());
+  do n = syscall("recvmsg", socket, ptr(msg), MSG_CMSG_CLOEXEC); while (n === -EINTR);
+  if (n < 0) throw new SysError("recvmsg", -n);
   if (n === 0) return null;
   const view = new DataView(control.buffer);
   if (view.getInt32(8, true) !== SOL_SOCKET || view.getInt32(12, true) !== SCM_RIGHTS) return null;

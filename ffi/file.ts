@@ -3,9 +3,10 @@
  * bytes cost to produce (a quarter of a millisecond here), so a layer's files are created in parallel while
  * the main thread goes on decompressing and parsing.
  */
-import { check, cstring, errno, libc, SysError } from "./libc.ts";
+import { cstring, SysError } from "./libc.ts";
+import { ptr, sys, syscall, syscallAsync } from "./native.ts";
 
-const EEXIST = 17;
+const EEXIST = 17, AT_FDCWD = -100;
 const O_WRONLY = 0o1, O_CREAT = 0o100, O_EXCL = 0o200, O_CLOEXEC = 0o2000000;
 
 /** One buffer of the chunks: each call to another thread costs more than the copy. */
@@ -30,12 +31,13 @@ export interface FileAttributes {
 
 /** Owner, then mode (chown clears set-user-ID bits), then times, on the open file: no path lookups. */
 function setAttributes(fd: number, path: string, attrs: FileAttributes): void {
-  check(`chown ${path}`, libc().fchown(fd, attrs.uid, attrs.gid));
-  check(`chmod ${path}`, libc().fchmod(fd, attrs.mode));
+  sys(`chown ${path}`, "fchown", fd, attrs.uid, attrs.gid);
+  sys(`chmod ${path}`, "fchmod", fd, attrs.mode);
   if (attrs.mtime) {
     const ms = attrs.mtime.getTime();
     const sec = BigInt(Math.floor(ms / 1000)), nsec = BigInt((ms % 1000) * 1_000_000);
-    check(`set the times of ${path}`, libc().futimens(fd, new BigInt64Array([sec, nsec, sec, nsec])));
+    // futimens(fd, times) is utimensat(fd, NULL, times, 0).
+    sys(`set the times of ${path}`, "utimensat", fd, null, ptr(new BigInt64Array([sec, nsec, sec, nsec])), 0);
   }
 }
 
@@ -46,27 +48,27 @@ export async function writeNewFile(
   attrs: FileAttributes,
 ): Promise<void> {
   const chunks = joined(content);
-  let fd = await libc().openBlocking(cstring(path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600);
+  const name = cstring(path);
+  const fd = await syscallAsync(
+    "openat",
+    AT_FDCWD,
+    ptr(name),
+    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+    0o600,
+  );
   if (fd < 0) {
-    // errno belongs to the thread that made the call: trying again here gives the typed error (or works).
-    fd = libc().open(cstring(path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600);
-    if (fd < 0) {
-      const code = errno();
-      throw code === EEXIST
-        ? new Deno.errors.AlreadyExists(`open ${path}`)
-        : new SysError(`open ${path}`, code);
-    }
+    throw fd === -EEXIST ? new Deno.errors.AlreadyExists(`open ${path}`) : new SysError(`open ${path}`, -fd);
   }
   try {
     for (const chunk of chunks) {
       for (let done = 0; done < chunk.length;) {
-        const n = Number(await libc().writeBlocking(fd, chunk.subarray(done), BigInt(chunk.length - done)));
-        if (n < 0) throw new Error(`write ${path} failed`);
+        const n = await syscallAsync("write", fd, ptr(chunk.subarray(done)), chunk.length - done);
+        if (n < 0) throw new SysError(`write ${path}`, -n);
         done += n;
       }
     }
     setAttributes(fd, path, attrs);
   } finally {
-    libc().close(fd);
+    syscall("close", fd);
   }
 }

@@ -1,19 +1,19 @@
 /** Mounting and detaching from the runtime's own process (the container's child plans its own mounts). */
-import { check, cstring, errno, libc, SysError } from "./libc.ts";
+import { cstring, SysError } from "./libc.ts";
+import { ptr, sys, syscall } from "./native.ts";
 
 const MNT_DETACH = 2;
 const EINVAL = 22, ENOENT = 2;
 
 export function mount(source: string, target: string, type: string, flags: bigint, data: string): void {
-  check(
-    `mount ${type} on ${target}`,
-    libc().mount(cstring(source), cstring(target), cstring(type), flags, cstring(data)),
-  );
+  const [s, t, y, d] = [source, target, type, data].map(cstring);
+  sys(`mount ${type} on ${target}`, "mount", ptr(s), ptr(t), ptr(y), flags, ptr(d));
 }
 
 /** Detaches whatever is mounted at `path` (lazily: users keep their copy); nothing mounted is fine. */
 export function detachMount(path: string): void {
-  if (libc().umount2(cstring(path), MNT_DETACH) === 0) return;
-  const code = errno();
+  const r = syscall("umount2", ptr(cstring(path)), MNT_DETACH);
+  if (r === 0) return;
+  const code = -r;
   if (code !== EINVAL && code !== ENOENT) throw new SysError(`umount ${path}`, code);
 }

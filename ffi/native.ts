@@ -2,7 +2,7 @@
  * husk's machine code, mapped into one executable page per process: the container start routine and a raw
  * system call entry (x86_64 for now; another architecture needs its own spawn.S and syscall table).
  */
-import { check, libc, SysError } from "./libc.ts";
+import { libc, SysError } from "./libc.ts";
 import type { SyscallName } from "./syscalls.ts";
 import { RAW_SYSCALL_OFFSET, SPAWN_OFFSET, SPAWN_ROUTINE_X86_64 } from "./x86_64/routine.ts";
 import { SYSCALLS_X86_64 } from "./x86_64/syscalls.ts";
@@ -29,9 +29,13 @@ function load(): Routines {
   const code = Uint8Array.from(SPAWN_ROUTINE_X86_64.split(" "), (h) => parseInt(h, 16));
   const c = libc();
   const page = c.mmap(null, BigInt(PAGE), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0n);
-  if (page === null || Deno.UnsafePointer.value(page) === 0xffffffffffffffffn) throw new SysError("mmap", 0);
+  if (page === null || Deno.UnsafePointer.value(page) === 0xffffffffffffffffn) {
+    throw new Error("mmap of a page for husk's machine code failed");
+  }
   new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(page, PAGE)).set(code);
-  check("mprotect", c.mprotect(page, BigInt(PAGE), PROT_READ | PROT_EXEC));
+  if (c.mprotect(page, BigInt(PAGE), PROT_READ | PROT_EXEC) !== 0) {
+    throw new Error("mprotect of husk's machine code page failed");
+  }
   const at = <T extends Deno.UnsafeCallbackDefinition | Deno.ForeignFunction>(offset: number) =>
     Deno.UnsafePointer.offset(page, offset) as Deno.PointerObject<T>;
   routines = {
@@ -60,6 +64,18 @@ const word = (w: Word): bigint =>
 export function syscall(name: SyscallName, ...args: Word[]): number {
   const a = [...args.map(word), 0n, 0n, 0n, 0n, 0n].slice(0, 5);
   return Number(load().raw.call(syscallNumber(name), a[0], a[1], a[2], a[3], a[4]));
+}
+
+/** One system call on this thread; a failure throws a SysError saying `what` failed. */
+export function sys(what: string, name: SyscallName, ...args: Word[]): number {
+  const r = syscall(name, ...args);
+  if (r < 0) throw new SysError(what, -r);
+  return r;
+}
+
+/** A pointer to a buffer's bytes, for a system call's argument (the buffer must outlive the call). */
+export function ptr(buffer: ArrayBufferView): Deno.PointerValue {
+  return Deno.UnsafePointer.of(buffer as ArrayBufferView<ArrayBuffer>);
 }
 
 /** One system call on a worker thread: resolves to its raw result, -errno on failure. */

@@ -1,6 +1,6 @@
 /** Waiting for and signalling the runtime's own children, per pid (never waitpid(-1): Deno has children too). */
-import { errno, libc, SysError } from "./libc.ts";
-import { syscallAsync } from "./native.ts";
+import { SysError } from "./libc.ts";
+import { syscall, syscallAsync } from "./native.ts";
 
 const EINTR = 4, ESRCH = 3;
 
@@ -24,8 +24,9 @@ export async function waitPid(pid: number): Promise<WaitStatus> {
 
 /** Sends a signal; false when the process is already gone. */
 export function kill(pid: number, signal: number): boolean {
-  if (libc().kill(pid, signal) === 0) return true;
-  const e = errno();
+  const r = syscall("kill", pid, signal);
+  if (r === 0) return true;
+  const e = -r;
   if (e === ESRCH) return false;
   throw new SysError(`kill ${pid}`, e);
 }

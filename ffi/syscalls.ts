@@ -43,6 +43,15 @@ export const SYSCALL_NAMES = [
   "open_tree",
   "move_mount",
   "mount_setattr",
+  "pipe2",
+  "socketpair",
+  "kill",
+  "fchownat",
+  "fchown",
+  "fchmod",
+  "utimensat",
+  "lsetxattr",
+  "lgetxattr",
 ] as const;
 
 export type SyscallName = typeof SYSCALL_NAMES[number];

@@ -7,7 +7,8 @@ import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { Readable } from "node:stream";
 // @ts-types="@types/tar-stream"
 import tar from "tar-stream";
-import { cstring, libc } from "../ffi/libc.ts";
+import { cstring } from "../ffi/libc.ts";
+import { ptr, sys } from "../ffi/native.ts";
 import { extractLayer } from "../lib/image/layer.ts";
 
 type Entry = tar.Headers & { body?: string };
@@ -58,8 +59,9 @@ Deno.test("layer: whiteouts, opaque directories, links, devices, owners and mode
     const whiteout = await Deno.lstat(`${out}/etc/motd`);
     ok(whiteout.isCharDevice && whiteout.rdev === 0, "a whiteout is a 0/0 character device");
     const value = new Uint8Array(4);
-    const got = libc().lgetxattr(cstring(`${out}/var/cache`), cstring("trusted.overlay.opaque"), value, 4n);
-    equal(new TextDecoder().decode(value.subarray(0, Number(got))), "y", "an opaque directory");
+    const [path, name] = [cstring(`${out}/var/cache`), cstring("trusted.overlay.opaque")];
+    const got = sys("lgetxattr", "lgetxattr", ptr(path), ptr(name), ptr(value), value.length);
+    equal(new TextDecoder().decode(value.subarray(0, got)), "y", "an opaque directory");
     const nul = await Deno.lstat(`${out}/dev/null`);
     ok(nul.isCharDevice && nul.rdev === 0x103);
     ok((await Deno.lstat(`${out}/dev/loop9`)).isBlockDevice);

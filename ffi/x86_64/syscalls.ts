@@ -45,4 +45,13 @@ export const SYSCALLS_X86_64 = {
   open_tree: 428,
   move_mount: 429,
   mount_setattr: 442,
+  pipe2: 293,
+  socketpair: 53,
+  kill: 62,
+  fchownat: 260,
+  fchown: 93,
+  fchmod: 91,
+  utimensat: 280,
+  lsetxattr: 189,
+  lgetxattr: 192,
 } as const satisfies Record<SyscallName, number>;

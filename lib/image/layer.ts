@@ -8,13 +8,14 @@ import { createGunzip, createZstdDecompress } from "node:zlib";
 // @ts-types="@types/tar-stream"
 import tar from "tar-stream";
 import { writeNewFile } from "../../ffi/file.ts";
-import { check, cstring, errno, libc, SysError } from "../../ffi/libc.ts";
+import { cstring, SysError } from "../../ffi/libc.ts";
+import { ptr, sys, syscall } from "../../ffi/native.ts";
 import { HuskError } from "../errors.ts";
 import { type EntryPlan, LayerError, parents, planEntry } from "./entry.ts";
 import { Hasher } from "./digest.ts";
 
 const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
-const EEXIST = 17;
+const EEXIST = 17, AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
 
 /** glibc's makedev. */
 function makedev(major: number, minor: number): bigint {
@@ -138,7 +139,15 @@ class LayerWriter {
     if (plan.kind === "opaque") {
       const dir = rel === "" ? this.root : `${this.root}/${rel}`;
       if (rel !== "") this.#ensureDir(dir);
-      check("lsetxattr", libc().lsetxattr(cstring(dir), cstring(OPAQUE_XATTR), cstring("y"), 1n, 0));
+      sys(
+        `mark ${dir} opaque`,
+        "lsetxattr",
+        ptr(cstring(dir)),
+        ptr(cstring(OPAQUE_XATTR)),
+        ptr(cstring("y")),
+        1,
+        0,
+      );
       return plan;
     }
     const path = `${this.root}/${rel}`;
@@ -209,7 +218,7 @@ class LayerWriter {
   }
 
   #attributes(path: string, header: tar.Headers): void {
-    check("lchown", libc().lchown(cstring(path), header.uid ?? 0, header.gid ?? 0));
+    lchown(path, header.uid ?? 0, header.gid ?? 0);
     if (header.type === "symlink") return;
     // After chown, which clears set-user-ID bits.
     Deno.chmodSync(path, (header.mode ?? 0o644) & 0o7777);
@@ -231,7 +240,7 @@ class LayerWriter {
     for (const { path, header } of this.#dirs.reverse()) {
       // A later entry may have replaced the directory, or one above it, by a link: chmod would follow it.
       if (!this.#isRealDirectory(path)) continue;
-      check("lchown", libc().lchown(cstring(path), header.uid ?? 0, header.gid ?? 0));
+      lchown(path, header.uid ?? 0, header.gid ?? 0);
       Deno.chmodSync(path, (header.mode ?? 0o755) & 0o7777);
       if (header.mtime) Deno.utimeSync(path, header.mtime, header.mtime);
     }
@@ -318,9 +327,12 @@ class LayerWriter {
 }
 
 function mknod(path: string, mode: number, dev: bigint): void {
-  if (libc().mknod(cstring(path), mode, dev) === 0) return;
-  const code = errno();
-  throw code === EEXIST
-    ? new Deno.errors.AlreadyExists(`mknod ${path}`)
-    : new SysError(`mknod ${path}`, code);
+  const r = syscall("mknodat", AT_FDCWD, ptr(cstring(path)), mode, dev);
+  if (r === 0) return;
+  throw r === -EEXIST ? new Deno.errors.AlreadyExists(`mknod ${path}`) : new SysError(`mknod ${path}`, -r);
+}
+
+/** The owner of `path` itself (a symbolic link is not followed). */
+function lchown(path: string, uid: number, gid: number): void {
+  sys(`chown ${path}`, "fchownat", AT_FDCWD, ptr(cstring(path)), uid, gid, AT_SYMLINK_NOFOLLOW);
 }

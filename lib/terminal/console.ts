@@ -4,7 +4,7 @@
  * window size in step with the host's (SIGWINCH).
  */
 import { closeFds, readAsync, writeAll } from "../../ffi/fd.ts";
-import { libc } from "../../ffi/libc.ts";
+import { ptr, syscall } from "../../ffi/native.ts";
 import { TIOCSWINSZ } from "../spawn/linux.ts";
 
 export interface Console {
@@ -17,7 +17,7 @@ export interface Console {
 /** Sets the terminal's window size (rows, columns). */
 export function setWindowSize(master: number, rows: number, columns: number): void {
   const size = new Uint16Array([rows, columns, 0, 0]);
-  libc().ioctl(master, BigInt(TIOCSWINSZ), new Uint8Array(size.buffer));
+  syscall("ioctl", master, TIOCSWINSZ, ptr(size));
 }
 
 export function attachConsole(master: number, options: { stdin: boolean }): Console {
