@@ -76,7 +76,10 @@ Deno.test("bad input: a flag without its value, a value for a switch, an unknown
     equal(missing.stderr, "husk: flag needs an argument: --env (see 'husk run --help')\n");
     const value = await husk(root, ["run", "--rm=yes", "true"]);
     equal(value.code, 125);
-    equal(value.stderr, "husk: flag --rm takes no value (see 'husk run --help')\n");
+    equal(
+      value.stderr,
+      `husk: invalid value "yes" for --rm: expected true or false (see 'husk run --help')\n`,
+    );
     const command = await husk(root, ["frobnicate"]);
     equal(command.code, 125);
     equal(command.stderr, "husk: 'frobnicate' is not a husk command (see 'husk --help')\n");
