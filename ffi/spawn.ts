@@ -59,6 +59,28 @@ const FLAG_POSITIVE = 1,
   FLAG_STORE_SAVED = 16,
   FLAG_LOAD = 32;
 
+const encoder = new TextEncoder();
+
+/** The length of `s` in UTF-8, without encoding it (the measuring pass runs for every string of a plan). */
+export function utf8Length(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) continue;
+    if (c < 0x800) {
+      n += 1;
+      continue;
+    }
+    n += 2;
+    // A surrogate pair is 4 bytes for its 2 UTF-16 units; a lone surrogate becomes U+FFFD (3 bytes).
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) i++;
+    }
+  }
+  return n;
+}
+
 /** Lays values out in one buffer; the first pass only measures. */
 class Arena {
   #offset = 0;
@@ -88,9 +110,10 @@ class Arena {
   }
 
   cstring(s: string): bigint {
-    const bytes = new TextEncoder().encode(s + "\0");
-    const at = this.alloc(bytes.length);
-    if (this.view) new Uint8Array(this.view.buffer, at, bytes.length).set(bytes);
+    const length = utf8Length(s) + 1;
+    const at = this.alloc(length);
+    // The buffer is zeroed: the terminating NUL is already there.
+    if (this.view) encoder.encodeInto(s, new Uint8Array(this.view.buffer, at, length - 1));
     return this.base + BigInt(at);
   }
 

@@ -2,7 +2,7 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { closeFds, pipe, readFull } from "./fd.ts";
 import { waitPid } from "./process.ts";
-import { type RawStep, spawn, Stack } from "./spawn.ts";
+import { type RawStep, spawn, Stack, utf8Length } from "./spawn.ts";
 
 const SIGCHLD = 17n, CLONE_VM = 0x100, ENOENT = 2, EEXIST = 17;
 
@@ -107,4 +107,20 @@ Deno.test("loadArg0 passes the integer its first argument points to (a received 
   });
   equal(r.error, null);
   equal(r.output, "loaded");
+});
+
+Deno.test("utf8Length: the length TextEncoder gives, without encoding", () => {
+  const samples = [
+    "",
+    "/bin/sh",
+    "é",
+    "日本",
+    "🐳 whale",
+    "a\u{10FFFF}b",
+    "\ud800",
+    "x\udc00y",
+    "\ud800\ud800",
+    "€\ud83d",
+  ];
+  for (const s of samples) equal(utf8Length(s), new TextEncoder().encode(s).length, JSON.stringify(s));
 });

@@ -241,6 +241,7 @@ export async function startCreated(
     });
   }
   let cgroup: ContainerCgroup | undefined;
+  let recordedRunning = false;
   // The overlay stays on the host only until the container's own mount namespace holds it (overlay.ts).
   const overlay = config.image ? await mountImageRoot(paths, dir, config) : null;
   let process: ContainerProcess;
@@ -263,27 +264,32 @@ export async function startCreated(
       detached: detach ? monitorOptions(paths, config) : undefined,
       netnsPath: network.netnsPath,
       eth0: network.eth0,
+      released: (pid, monitorPid) => {
+        writeState(paths, config.id, {
+          status: "running",
+          pid,
+          pidStartTime: processStartTime(pid),
+          monitorPid,
+          detached: detach,
+          startedAt: new Date().toISOString(),
+          finishedAt: null,
+          exitCode: null,
+          oomKilled: false,
+          restartCount,
+          manualStop: false,
+        });
+        recordedRunning = true;
+      },
     });
   } catch (e) {
+    // Its execve failed after it was recorded as running: created again (a new container's record goes).
+    if (recordedRunning) writeState(paths, config.id, { ...createdState(), restartCount });
     await releaseNetwork(paths, config.id);
     await cgroup?.destroy();
     throw e;
   } finally {
     if (overlay) detachMount(overlay.target);
   }
-  writeState(paths, config.id, {
-    status: "running",
-    pid: process.pid,
-    pidStartTime: processStartTime(process.pid),
-    monitorPid: process.monitorPid,
-    detached: detach,
-    startedAt: new Date().toISOString(),
-    finishedAt: null,
-    exitCode: null,
-    oomKilled: false,
-    restartCount,
-    manualStop: false,
-  });
   return new Container(paths, config, process);
 }
 

@@ -48,6 +48,11 @@ export interface StartOptions {
   cgroupFiles?: readonly string[];
   /** Runs after the clone and before the child may go on: make the cgroup, write id maps, move interfaces. */
   prepare?: (pid: number) => void | Promise<void>;
+  /**
+   * Runs once the child has its go-ahead, while it goes on to its execve (so the work costs no time): it
+   * may record the container as running. Should the execve then fail, the start throws all the same.
+   */
+  released?: (pid: number, monitorPid: number | null) => void;
   fs?: FsView;
   /** Start detached, under a monitor. */
   detached?: MonitorOptions;
@@ -208,7 +213,8 @@ export async function startContainerProcess(
       };
       try {
         const io = { syncWrite, errRead, consoleParent: detached ? null : consoleParent, cgroupFiles };
-        const consoleFd = await release(pid, plan, io, fds, abort, prepare);
+        const released = options.released && (() => options.released!(pid, monitorPid));
+        const consoleFd = await release(pid, plan, io, fds, abort, { prepare, released });
         return { pid, console: consoleFd, monitorPid };
       } catch (e) {
         abort();
@@ -290,7 +296,7 @@ export async function startExecProcess(
           { syncWrite, errRead, consoleParent },
           fds,
           abort,
-          options.prepare,
+          { prepare: options.prepare },
         );
         return { pid, console: consoleFd, monitorPid: null };
       } catch (e) {
@@ -317,7 +323,7 @@ async function release(
   fds: Descriptors,
   /** Kills the child (and a monitor, first). */
   abort: () => void,
-  prepare?: (pid: number) => void | Promise<void>,
+  { prepare, released }: { prepare?: (pid: number) => void | Promise<void>; released?: () => void },
 ): Promise<number | null> {
   let cgroupFds: number[] = [];
   try {
@@ -338,6 +344,7 @@ async function release(
     // The child is already gone; its error report (or its exit status) tells why.
   }
   fds.close(io.syncWrite, ...cgroupFds);
+  released?.();
   const consoleFd = io.consoleParent === null ? null : receiveFd(io.consoleParent);
   const report = await readReport(io.errRead);
   if (report) {
