@@ -108,15 +108,19 @@ Deno.test("limits reach the kernel's files; cgroup namespace: the container sees
       "0",
       "sh",
       "-c",
-      "grep -c ':/$' /proc/self/cgroup; echo ready; sleep 30",
+      "grep -v ':/$' /proc/self/cgroup; echo ready; sleep 30",
     ]);
     const out = await readUntil(child.stdout, /ready/);
-    ok(Number(out.split("\n")[0]) >= 5, `cgroup paths inside: ${out}`);
+    equal(out, "ready\n", "every cgroup line inside is the container's own root");
     // From the host: the process moved itself into its cgroup in every hierarchy husk uses.
     const pid = (await runningState(root)).pid;
     const hierarchies = containerCgroups(root);
     ok(hierarchies.length >= 5, `container cgroups: ${hierarchies}`);
     deepEqual(cgroupsHolding(root, pid), hierarchies);
+    // An exec'd process moves itself into the same cgroup: inside, it too sees that cgroup as its root.
+    const exec = await husk(root, ["exec", "limited", "sh", "-c", "grep -v ':/$' /proc/self/cgroup; true"]);
+    equal(exec.code, 0, exec.stderr);
+    equal(exec.stdout, "", "every cgroup line of the exec'd process is the container's own root");
     equal(cgroupFile(root, "memory", "memory.limit_in_bytes"), `${48 * 1024 * 1024}\n`);
     equal(cgroupFile(root, "cpu", "cpu.shares"), "512\n");
     equal(cgroupFile(root, "cpuset", "cpuset.cpus"), "0\n");

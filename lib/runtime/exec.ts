@@ -56,10 +56,10 @@ export async function execInContainer(
   if (!isRunning(record)) {
     throw new StateError(`container ${record.config.id.slice(0, 12)} is not running: start it before exec`);
   }
-  // The new process joins the container's cgroup before it runs anything, as the first process did.
+  // The new process moves itself into the container's cgroup before it runs anything, as the first did.
   const cgroup = openContainerCgroup(paths, record.config.id);
   return await startExecProcess(execConfig(record.config, options), record.state.pid, {
-    prepare: (pid) => cgroup?.join(pid),
+    cgroupFiles: cgroup?.selfJoinFiles(),
   });
 }
 

@@ -103,6 +103,11 @@ export function dryRunPlan(
 /** Plans and stacks of children that have not called execve yet: referenced here so they are not collected. */
 const sharedWithChildren = new Set<ArrayBuffer>();
 
+/** The go-ahead's channel, [read end, write end]: a socket when it carries the cgroup files, else a pipe. */
+function syncChannel(cgroupFiles: readonly string[]): [number, number] {
+  return cgroupFiles.length > 0 ? socketPair() : pipe();
+}
+
 /** Descriptors opened for one start; all closed on every path. */
 class Descriptors {
   #fds: number[] = [];
@@ -131,8 +136,7 @@ export async function startContainerProcess(
   const fds = new Descriptors();
   try {
     const cgroupFiles = options.cgroupFiles ?? [];
-    // The go-ahead carries the cgroup files: a socket then.
-    const [syncRead, syncWrite] = fds.add(...(cgroupFiles.length > 0 ? socketPair() : pipe()));
+    const [syncRead, syncWrite] = fds.add(...syncChannel(cgroupFiles));
     const [errRead, errWrite] = fds.add(...pipe());
     const detached = options.detached;
     // The container sends its terminal's master side to this process, or, detached, to its monitor.
@@ -246,14 +250,16 @@ const PR_SET_CHILD_SUBREAPER = 36;
 export async function startExecProcess(
   process: ContainerConfig,
   containerPid: number,
-  options: { prepare?: (pid: number) => void | Promise<void> } = {},
+  /** As for startContainerProcess: the container's cgroup, which the new process joins itself. */
+  options: Pick<StartOptions, "cgroupFiles"> = {},
 ): Promise<ContainerProcess> {
   // The new process is forked by an intermediate that exits: as a subreaper, this process adopts it.
   const set = syscall("prctl", PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
   if (set < 0) throw new StartError(`prctl(PR_SET_CHILD_SUBREAPER): ${strerror(-set)}`, "prctl", -set);
   const fds = new Descriptors();
   try {
-    const [syncRead, syncWrite] = fds.add(...pipe());
+    const cgroupFiles = options.cgroupFiles ?? [];
+    const [syncRead, syncWrite] = fds.add(...syncChannel(cgroupFiles));
     const [errRead, errWrite] = fds.add(...pipe());
     const [pidRead, pidWrite] = fds.add(...pipe());
     const [consoleParent, consoleChild] = process.process.terminal ? fds.add(...socketPair()) : [null, null];
@@ -273,6 +279,7 @@ export async function startExecProcess(
       namespaces,
       rootFd,
       pidWrite,
+      cgroup: cgroupFiles,
     };
     // Paths are resolved in the container's file system as /proc/PID/root shows it.
     const inside = { ...process, root: { path: `/proc/${containerPid}/root` } };
@@ -293,10 +300,9 @@ export async function startExecProcess(
         const consoleFd = await release(
           pid,
           plan,
-          { syncWrite, errRead, consoleParent },
+          { syncWrite, errRead, consoleParent, cgroupFiles },
           fds,
           abort,
-          { prepare: options.prepare },
         );
         return { pid, console: consoleFd, monitorPid: null };
       } catch (e) {
@@ -323,7 +329,7 @@ async function release(
   fds: Descriptors,
   /** Kills the child (and a monitor, first). */
   abort: () => void,
-  { prepare, released }: { prepare?: (pid: number) => void | Promise<void>; released?: () => void },
+  { prepare, released }: { prepare?: (pid: number) => void | Promise<void>; released?: () => void } = {},
 ): Promise<number | null> {
   let cgroupFds: number[] = [];
   try {

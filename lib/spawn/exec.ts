@@ -8,7 +8,15 @@ import { Named, Stack } from "../../ffi/spawn.ts";
 import type { ContainerConfig, Namespace } from "../config/types.ts";
 import type { FsView } from "../rootfs/resolve.ts";
 import { CLONE, CLONE_VM, SIGCHLD } from "./linux.ts";
-import { type ChildPlan, execSteps, processSteps, stdioSteps, type Step, type Wiring } from "./plan.ts";
+import {
+  type ChildPlan,
+  execSteps,
+  processSteps,
+  stdioSteps,
+  type Step,
+  syncSteps,
+  type Wiring,
+} from "./plan.ts";
 
 /** The container's namespaces as the kernel names them under /proc/PID/ns, in the order they are joined. */
 export const JOIN_ORDER: readonly [Namespace, string, number][] = [
@@ -52,13 +60,7 @@ export function planExec(process: ContainerConfig, ctx: ExecContext): ChildPlan 
     what: `join the container's ${name} namespace`,
   }));
   const inside: Step[] = [
-    {
-      call: "read",
-      args: [w.syncRead, new Uint8Array(1), 1],
-      positive: true,
-      what: "wait for the runtime to finish setting up (end of file: it died)",
-    },
-    { call: "close", args: [w.syncRead], what: "close the sync pipe" },
+    ...syncSteps(w),
     ...stdioSteps(process, w),
     ...processSteps(process, [], ctx.fs, ctx.ignoredSignals),
     ...execSteps(process, [], ctx.fs),

@@ -157,6 +157,24 @@ Deno.test("planExec: the new process waits for the go-ahead first and execs last
   ok(!inside.some((s) => ["setns", "chroot", "fchdir", "clone", "exit_group"].includes(s.call)));
 });
 
+Deno.test("planExec: with cgroup files, the go-ahead brings them and the new process joins the cgroup first", () => {
+  const files = ["/cg/pids/husk/c/tasks", "/cg/memory/husk/c/tasks"];
+  const { inside } = parts(plan({}, { cgroup: files }).steps);
+  deepEqual(inside.slice(0, 6).map((s) => [s.call, s.loadArg0 ?? false]), [
+    ["recvmsg", false],
+    ["close", false],
+    ["write", true],
+    ["close", true],
+    ["write", true],
+    ["close", true],
+  ]);
+  equal(inside[0].args[0], 10, "on the sync socket");
+  deepEqual(inside.filter((s) => s.call === "write" && s.loadArg0).map((s) => s.args.slice(1)), [["0", 1], [
+    "0",
+    1,
+  ]]);
+});
+
 Deno.test("planExec: the new process switches user and working directory", () => {
   const { inside } = parts(plan({ user: "1000:100", workdir: "/srv" }).steps);
   ok(inside.some((s) => s.call === "setresuid" && s.args.every((a) => a === 1000)));

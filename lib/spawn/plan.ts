@@ -161,7 +161,7 @@ function startSteps(config: ContainerConfig, w: Wiring): Step[] {
  * selfJoinFiles), and the write is checked against the opener's credentials, so it works from inside a new
  * user namespace as well.
  */
-function syncSteps(w: Wiring): Step[] {
+export function syncSteps(w: Wiring): Step[] {
   const what = "wait for the runtime to finish setting up (end of file: it died)";
   const files = w.cgroup ?? [];
   if (files.length === 0) {
