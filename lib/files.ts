@@ -31,6 +31,6 @@ export function listDirIfExists(dir: string): Deno.DirEntry[] {
 }
 
 /** Removes `path` (a file or an empty directory) if it exists. */
-export function removeIfExists(path: string): void {
-  ifExists(() => Deno.removeSync(path));
+export function removeIfExists(path: string, options?: Deno.RemoveOptions): void {
+  ifExists(() => Deno.removeSync(path, options));
 }

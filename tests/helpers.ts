@@ -5,8 +5,8 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { removeRootCgroups, rootCgroupDirs } from "../lib/runtime/cgroups.ts";
 import { isSameProcess } from "../lib/state/liveness.ts";
-import { statePaths } from "../lib/state/paths.ts";
-import { listDirIfExists, readJsonIfExists } from "../lib/files.ts";
+import { runDir, statePaths } from "../lib/state/paths.ts";
+import { listDirIfExists, readJsonIfExists, removeIfExists } from "../lib/files.ts";
 
 export const PROJECT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const MAIN = `${PROJECT}/main.ts`;
@@ -154,7 +154,10 @@ export async function withRoot(fn: (root: string) => Promise<void>, opts: { keep
   try {
     sh("ip", "-n", sandbox, "link", "set", "lo", "up");
     await fn(root);
-    if (!opts.keepRecords) deepEqual(containers(root), [], "container records left behind");
+    if (!opts.keepRecords) {
+      deepEqual(containers(root), [], "container records left behind");
+      deepEqual(listDirIfExists(`${runDir(statePaths(root))}/containers`), [], "run directories left behind");
+    }
     if (!opts.keepRecords) {
       await waitFor(() => leftoverLinks(sandbox).length === 0, "veths left behind");
       deepEqual(leftoverPortRules(sandbox), [], "port rules left behind");
@@ -171,6 +174,7 @@ export async function withRoot(fn: (root: string) => Promise<void>, opts: { keep
     sandboxes.delete(root);
     sh("ip", "netns", "del", sandbox);
     await Deno.remove(root, { recursive: true });
+    removeIfExists(runDir(statePaths(root)), { recursive: true });
   }
 }
 

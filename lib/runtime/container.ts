@@ -21,7 +21,7 @@ import type { ChildPlan } from "../spawn/plan.ts";
 import { isValidName, newId, newName } from "../state/ids.ts";
 import { lookup } from "../state/lookup.ts";
 import { processStartTime } from "../state/liveness.ts";
-import { containerDir, type StatePaths } from "../state/paths.ts";
+import { containerDir, containerRunDir, type StatePaths } from "../state/paths.ts";
 import {
   createdState,
   createRecord,
@@ -108,7 +108,7 @@ export async function releaseResources(paths: StatePaths, id: string): Promise<{
 export function dryRun(paths: StatePaths, options: RunOptions): ChildPlan {
   const config = configFor(paths, options, newId(), options.name ?? "dry-run");
   // The generated /etc files do not exist yet: plan as if they did.
-  const etcDir = containerDir(paths, config.id) + "/";
+  const etcDir = containerRunDir(paths, config.id) + "/";
   const host = config.image ? layeredFs(config.root.path, config.image.layers, hostFs) : hostFs;
   const fs = { ...host, stat: (p: string) => p.startsWith(etcDir) ? "file" as const : host.stat(p) };
   return dryRunPlan(
@@ -180,7 +180,7 @@ function configFor(paths: StatePaths, options: RunOptions, id: string, name: str
         throw new InvalidInputError(`cannot read seccomp profile ${f}: ${(e as Error).message}`);
       }
     },
-    etcDir: containerDir(paths, id),
+    etcDir: containerRunDir(paths, id),
     ...hostFacts(),
     now: new Date(),
   });
@@ -207,11 +207,9 @@ export function createContainer(paths: StatePaths, options: RunOptions): Contain
     return config;
   });
   try {
-    const dir = containerDir(paths, id);
-    // A container in a user namespace binds its /etc files from here as an unprivileged id: the state root
-    // must let it through (traverse, not list).
+    // A container in a user namespace reaches its files here as an unprivileged id: the state root must
+    // let it through (traverse, not list).
     if (config.userns) Deno.chmodSync(paths.root, (Deno.statSync(paths.root).mode! & 0o777) | 0o011);
-    Deno.writeTextFileSync(`${dir}/hostname`, config.hostname + "\n");
     return config;
   } catch (e) {
     removeRecord(paths, id);
@@ -231,6 +229,7 @@ export async function startCreated(
   const dir = containerDir(paths, config.id);
   // A restart begins a new exit record; the old one would make the new run look finished.
   for (const stale of ["exit", "exit.tmp"]) removeIfExists(`${dir}/${stale}`);
+  writeHostname(paths, config);
   if (detach) installedMonitor(paths);
   if (!(restartCount === 0 && fresh)) {
     // "created" again before the cgroup exists: a collection of stale cgroups counts this one as live.
@@ -291,6 +290,16 @@ export async function startCreated(
     if (overlay) detachMount(overlay.target);
   }
   return new Container(paths, config, process);
+}
+
+/**
+ * The container's run directory (made, traversable by a user namespace's ids, not listable) and its
+ * /etc/hostname, written at each start: /run does not outlive a reboot.
+ */
+function writeHostname(paths: StatePaths, config: ContainerConfig): void {
+  const dir = containerRunDir(paths, config.id);
+  Deno.mkdirSync(dir, { recursive: true, mode: 0o711 });
+  Deno.writeTextFileSync(`${dir}/hostname`, config.hostname + "\n");
 }
 
 /**

@@ -28,7 +28,7 @@ import {
 import { ipBatch } from "../network/tool.ts";
 import type { InterfaceSetup } from "../spawn/network.ts";
 import { isRunning } from "../state/liveness.ts";
-import { containerDir, rootTag, type StatePaths } from "../state/paths.ts";
+import { containerRunDir, rootTag, type StatePaths } from "../state/paths.ts";
 import { type ContainerRecord, readRecordIfExists } from "../state/store.ts";
 
 /** What the start needs from the network set-up. */
@@ -69,7 +69,7 @@ function containerResolvConf(config: ContainerConfig): string {
  * new contents (a rename would leave it the old file).
  */
 function writeEtc(paths: StatePaths, id: string, file: "hosts" | "resolv.conf", text: string): void {
-  Deno.writeTextFileSync(`${containerDir(paths, id)}/${file}`, text);
+  Deno.writeTextFileSync(`${containerRunDir(paths, id)}/${file}`, text);
 }
 
 function hostsEntries(config: ContainerConfig, lease: Lease | null, peers: Lease[]): HostsEntries {
@@ -135,7 +135,7 @@ function joinContainer(paths: StatePaths, config: ContainerConfig): NetworkAttac
       paths,
       config.id,
       file,
-      Deno.readTextFileSync(`${containerDir(paths, target.config.id)}/${file}`),
+      Deno.readTextFileSync(`${containerRunDir(paths, target.config.id)}/${file}`),
     );
   }
   return { netnsPath: `/proc/${target.state.pid}/ns/net`, prepare: async () => {} };

@@ -1,9 +1,12 @@
 /**
  * Where husk keeps its state: `--root` / HUSK_ROOT, default /var/lib/husk. Everything a container needs
- * afterwards (records, logs, exit records, the monitor program) lives there: nothing needs /run, and separate
- * roots (tests, users) never see each other.
+ * afterwards (records, logs, exit records, the monitor program) lives there. The files a container needs only
+ * while it runs (its /etc/hostname, hosts and resolv.conf, written at each start) live in a run directory on
+ * /run (a tmpfs, as podman's runroot): /run/husk for the default root, /run/husk/root-<tag> for another, so
+ * that separate roots (tests, users) never see each other.
  */
 export const DEFAULT_ROOT = "/var/lib/husk";
+export const DEFAULT_RUN = "/run/husk";
 
 export interface StatePaths {
   /** Absolute and normalized. */
@@ -33,6 +36,13 @@ export function rootTag(paths: StatePaths): string {
   return hash.toString(16).padStart(8, "0");
 }
 
+/** The root's run directory (see above). */
+export function runDir(paths: StatePaths): string {
+  return paths.root === DEFAULT_ROOT ? DEFAULT_RUN : `${DEFAULT_RUN}/root-${rootTag(paths)}`;
+}
+
+/** A container's runtime files: the /etc files it binds, written at each start. */
+export const containerRunDir = (p: StatePaths, id: string) => `${runDir(p)}/containers/${id}`;
 export const networksDir = (p: StatePaths) => `${p.root}/networks`;
 export const containersDir = (p: StatePaths) => `${p.root}/containers`;
 export const containerDir = (p: StatePaths, id: string) => `${p.root}/containers/${id}`;

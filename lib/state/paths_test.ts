@@ -1,5 +1,14 @@
-import { deepEqual, equal } from "node:assert/strict";
-import { containerDir, containersDir, DEFAULT_ROOT, lockFile, statePaths } from "./paths.ts";
+import { deepEqual, equal, ok } from "node:assert/strict";
+import {
+  containerDir,
+  containerRunDir,
+  containersDir,
+  DEFAULT_ROOT,
+  lockFile,
+  rootTag,
+  runDir,
+  statePaths,
+} from "./paths.ts";
 
 /** Runs `fn` with HUSK_ROOT set to `value` (or unset), restoring the previous value after. */
 function withHuskRoot<T>(value: string | undefined, fn: () => T): T {
@@ -38,4 +47,12 @@ Deno.test("containersDir, containerDir and lockFile live under the root", () => 
   equal(containersDir(p), "/srv/husk/containers");
   equal(containerDir(p, "abc"), "/srv/husk/containers/abc");
   equal(lockFile(p), "/srv/husk/containers.lock");
+});
+
+Deno.test("runDir: /run/husk for the default root, a directory of its own under it for another", () => {
+  equal(runDir(statePaths(DEFAULT_ROOT)), "/run/husk");
+  const p = statePaths("/srv/husk");
+  equal(runDir(p), `/run/husk/root-${rootTag(p)}`);
+  equal(containerRunDir(p, "abc"), `/run/husk/root-${rootTag(p)}/containers/abc`);
+  ok(runDir(statePaths("/srv/other")) !== runDir(p), "roots never share a run directory");
 });

@@ -6,8 +6,8 @@
 import { detachMount } from "../../ffi/mount.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { ExitCode, StateError } from "../errors.ts";
-import { containerDir, containersDir, lockFile, type StatePaths } from "./paths.ts";
-import { ifExists, listDirIfExists } from "../files.ts";
+import { containerDir, containerRunDir, containersDir, lockFile, type StatePaths } from "./paths.ts";
+import { ifExists, listDirIfExists, removeIfExists } from "../files.ts";
 
 export type Status = "created" | "running" | "exited";
 
@@ -109,6 +109,7 @@ export function takenNames(paths: StatePaths): Map<string, string> {
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
       Deno.removeSync(dir, { recursive: true });
+      removeIfExists(containerRunDir(paths, entry.name), { recursive: true });
     }
   }
   return names;
@@ -159,6 +160,7 @@ export function removeRecord(paths: StatePaths, id: string): void {
   for (let attempt = 0;; attempt++) {
     try {
       Deno.removeSync(containerDir(paths, id), { recursive: true });
+      removeIfExists(containerRunDir(paths, id), { recursive: true });
       return;
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return;
