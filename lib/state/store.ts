@@ -60,16 +60,8 @@ export interface ContainerRecord {
  * file is closed (`using`).
  */
 export function lockExclusive(dir: string, file: string, dirMode: number): Deno.FsFile {
-  const open = () => Deno.openSync(file, { create: true, write: true, mode: 0o600 });
-  // The directory is made only the first time: a container takes this lock several times.
-  let handle: Deno.FsFile;
-  try {
-    handle = open();
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-    Deno.mkdirSync(dir, { recursive: true, mode: dirMode });
-    handle = open();
-  }
+  Deno.mkdirSync(dir, { recursive: true, mode: dirMode });
+  const handle = Deno.openSync(file, { create: true, write: true, mode: 0o600 });
   handle.lockSync(true);
   return handle;
 }
