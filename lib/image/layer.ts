@@ -32,9 +32,16 @@ export function compressionOf(magic: Uint8Array): "gzip" | "zstd" | null {
   return null;
 }
 
+/** Output chunks of 128 KiB instead of node:zlib's 16: each chunk costs the streams, the parser and the hash. */
+const GUNZIP_CHUNK = 128 * 1024;
+
 function decompressor(magic: Uint8Array): Transform | null {
   const compression = compressionOf(magic);
-  return compression === "gzip" ? createGunzip() : compression === "zstd" ? createZstdDecompress() : null;
+  return compression === "gzip"
+    ? createGunzip({ chunkSize: GUNZIP_CHUNK })
+    : compression === "zstd"
+    ? createZstdDecompress()
+    : null;
 }
 
 export interface Extracted {
