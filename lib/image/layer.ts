@@ -106,7 +106,7 @@ export async function extractLayer(source: ReadableStream<Uint8Array>, dir: stri
       ? e
       : new LayerError(`cannot extract layer: ${e.message}`, undefined, { cause: e });
   }
-  return { diffId: hasher.digest(), size: hasher.size };
+  return { diffId: await hasher.digest(), size: hasher.size };
 }
 
 /** Regular files being written at once: creating a file costs the kernel more than parsing it costs us. */

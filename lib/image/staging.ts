@@ -103,8 +103,8 @@ export class Staging {
           for (let n = 0; n < chunk.length;) n += file.writeSync(chunk.subarray(n));
           out.enqueue(chunk);
         },
-        flush: () => {
-          const digest = hasher.digest();
+        flush: async () => {
+          const digest = await hasher.digest();
           if (expected !== undefined && digest !== expected) {
             const error = new DigestMismatchError(
               `${what} ${expected} failed verification: its content has digest ${digest}`,
