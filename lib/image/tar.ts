@@ -116,11 +116,6 @@ class Bytes {
     return all;
   }
 
-  /** Stops reading: the source is closed (a stream is cancelled). */
-  async close(): Promise<void> {
-    await this.#source.return?.();
-  }
-
   /** Drops `n` bytes, reading as needed; false if the stream ends first. */
   async skip(n: number): Promise<boolean> {
     while (n > 0) {
@@ -133,20 +128,9 @@ class Bytes {
 
 const unexpectedEnd = () => new TarError("unexpected end of tar data");
 
-/**
- * The entries of the tar stream `source`; the stream must end on a block boundary after its last entry.
- * Stopping early, or a failure, closes `source`.
- */
+/** The entries of the tar stream `source`; the stream must end on a block boundary after its last entry. */
 export async function* tarEntries(source: AsyncIterable<Uint8Array>): AsyncGenerator<TarEntry> {
   const bytes = new Bytes(source);
-  try {
-    yield* entries(bytes);
-  } finally {
-    await bytes.close();
-  }
-}
-
-async function* entries(bytes: Bytes): AsyncGenerator<TarEntry> {
   let longName: string | null = null, longLink: string | null = null;
   let pax: Record<string, string> | null = null, paxGlobal: Record<string, string> | null = null;
   while (await bytes.fill(1)) {
