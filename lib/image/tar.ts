@@ -139,7 +139,7 @@ export async function* tarEntries(source: AsyncIterable<Uint8Array>): AsyncGener
     if (header === null) continue; // a zero block: end-of-archive marks and padding
     const { flag, size } = header;
     if (flag === PAX || flag === PAX_GLOBAL || flag === GNU_LONG_LINK || GNU_LONG_NAMES.includes(flag)) {
-      if (!(size >= 0 && size <= MAX_LONG_HEADER)) throw new TarError(`invalid tar long header size ${size}`);
+      if (size > MAX_LONG_HEADER) throw new TarError(`tar header of ${size} bytes: too large`);
       if (!(await bytes.fill(size))) throw unexpectedEnd();
       const data = size > 0 ? bytes.take(size) : new Uint8Array();
       if (!(await bytes.skip(padding(size)))) throw unexpectedEnd();
