@@ -3,7 +3,7 @@
  * 1. pull of one multi-layer image (4 gzip layers, about 40 MB unpacked) from Debian's docker-registry on
  *    127.0.0.1: `husk pull` (whole process, into an empty store: download, verify, extract) against
  *    `skopeo copy docker://... dir:...` (download and verify only);
- * 2. extraction of the largest layer: husk's extractLayer (in-process, gunzip + tar reader + diff_id hash)
+ * 2. extraction of the largest layer: husk's extractLayer (in-process, gunzip + tar-stream + diff_id hash)
  *    against GNU `tar -xzf` (a whole process).
  * Each run starts from an empty destination, removed between runs and not timed.
  */

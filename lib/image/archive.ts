@@ -19,7 +19,6 @@ import { Staging } from "./staging.ts";
 import { exists } from "../files.ts";
 import { blobPath, readCatalog } from "./store.ts";
 import { findImage, noSuchImage } from "./catalog.ts";
-import { tarEntries } from "./tar.ts";
 import { unpackImage } from "./unpack.ts";
 
 const NAME_ANNOTATION = "io.containerd.image.name";
@@ -27,13 +26,18 @@ const REF_ANNOTATION = "org.opencontainers.image.ref.name";
 
 /** Unpacks the archive's regular files into `dir` (nothing else belongs in one). */
 async function unpackArchive(stream: ReadableStream<Uint8Array>, dir: string): Promise<void> {
-  for await (const entry of tarEntries(stream)) {
+  const extract = tar.extract();
+  Readable.fromWeb(stream as never).on("error", (e) => extract.destroy(e)).pipe(extract);
+  for await (const entry of extract) {
     const path = entryPath(entry.header.name);
-    if (path === null || entry.header.type !== "file") continue;
-    Deno.mkdirSync(`${dir}/${path.slice(0, path.lastIndexOf("/") + 1)}`, { recursive: true });
-    using file = Deno.openSync(`${dir}/${path}`, { write: true, createNew: true });
-    for await (const chunk of entry.content()) {
-      for (let n = 0; n < chunk.length;) n += file.writeSync(chunk.subarray(n));
+    if (path !== null && entry.header.type === "file") {
+      Deno.mkdirSync(`${dir}/${path.slice(0, path.lastIndexOf("/") + 1)}`, { recursive: true });
+      using file = Deno.openSync(`${dir}/${path}`, { write: true, createNew: true });
+      for await (const chunk of entry) {
+        for (let n = 0; n < chunk.length;) n += file.writeSync((chunk as Uint8Array).subarray(n));
+      }
+    } else {
+      entry.resume();
     }
   }
 }

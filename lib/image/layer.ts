@@ -5,13 +5,14 @@
  */
 import { Readable, type Transform } from "node:stream";
 import { createGunzip, createZstdDecompress } from "node:zlib";
+// @ts-types="@types/tar-stream"
+import tar from "tar-stream";
 import { writeNewFile } from "../../ffi/file.ts";
 import { cstring, SysError } from "../../ffi/libc.ts";
 import { ptr, sys, syscall } from "../../ffi/native.ts";
 import { HuskError } from "../errors.ts";
 import { type EntryPlan, LayerError, parents, planEntry } from "./entry.ts";
 import { Hasher } from "./digest.ts";
-import { tarEntries, type TarHeader } from "./tar.ts";
 
 const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
 const EEXIST = 17, AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100;
@@ -78,21 +79,25 @@ export async function extractLayer(source: ReadableStream<Uint8Array>, dir: stri
   const input = Readable.fromWeb(whole as never);
   const tarStream: Readable = unpack ? input.pipe(unpack) : input;
   input.on("error", (e) => tarStream.destroy(e));
-  // Every byte is hashed: the tar reader reads to the end, the padding after end-of-archive included.
-  const hashed = (async function* () {
+  const extract = tar.extract();
+  // Fed by hand: every byte is hashed, the padding after the tar's end-of-archive blocks included.
+  const feeding = (async () => {
     for await (const chunk of tarStream) {
       hasher.update(chunk);
-      yield chunk as Uint8Array;
+      if (!extract.write(chunk)) await new Promise((resolve) => extract.once("drain", resolve));
     }
+    extract.end();
   })();
+  feeding.catch((e) => extract.destroy(e));
   const writer = new LayerWriter(dir);
   try {
-    for await (const entry of tarEntries(hashed)) {
+    for await (const entry of extract) {
       const plan = await writer.begin(entry.header);
       const chunks: Uint8Array[] = [];
-      for await (const chunk of entry.content()) chunks.push(chunk);
+      for await (const chunk of entry) chunks.push(chunk as Uint8Array);
       writer.end(entry.header, plan, chunks);
     }
+    await feeding;
     await writer.finish();
   } catch (e) {
     input.destroy();
@@ -114,7 +119,7 @@ const FILES_IN_FLIGHT = 8;
  */
 class LayerWriter {
   /** Directories' modes and times are set last: creating entries inside them would change their times. */
-  #dirs: { path: string; header: TarHeader }[] = [];
+  #dirs: { path: string; header: tar.Headers }[] = [];
   /** Parents known to be real directories of the layer. */
   #checked = new Set<string>([""]);
   #inFlight = new Set<Promise<void>>();
@@ -124,7 +129,7 @@ class LayerWriter {
   constructor(readonly root: string) {}
 
   /** Starts an entry: everything but a regular file's content. */
-  async begin(header: TarHeader): Promise<EntryPlan> {
+  async begin(header: tar.Headers): Promise<EntryPlan> {
     const plan = planEntry(header.name, header.type ?? "file", header.linkname ?? undefined);
     if (plan.kind === "root") {
       if (header.type === "directory") this.#dirs.push({ path: this.root, header });
@@ -157,7 +162,7 @@ class LayerWriter {
       this.#create(path, () => mknod(path, S_IFCHR, 0n));
       return plan;
     }
-    const mode = header.mode & 0o7777;
+    const mode = (header.mode ?? 0o644) & 0o7777;
     switch (header.type) {
       case "directory":
         this.#ensureDir(path);
@@ -174,12 +179,13 @@ class LayerWriter {
       case "block-device":
       case "fifo": {
         const kind = header.type === "fifo" ? S_IFIFO : header.type === "block-device" ? S_IFBLK : S_IFCHR;
-        const dev = makedev(header.devmajor, header.devminor);
+        const dev = makedev(header.devmajor ?? 0, header.devminor ?? 0);
         this.#create(path, () => mknod(path, kind | mode, dev));
         return plan;
       }
       case "file":
       case "contiguous-file":
+      case undefined:
         if (this.#inFlight.size >= FILES_IN_FLIGHT) await Promise.race(this.#inFlight);
         this.#throwFailure();
         return plan;
@@ -190,15 +196,15 @@ class LayerWriter {
   }
 
   /** Finishes an entry: a regular file is written (in the background), then owner, mode and time. */
-  end(header: TarHeader, plan: EntryPlan, content: Uint8Array[]): void {
+  end(header: tar.Headers, plan: EntryPlan, content: Uint8Array[]): void {
     if (plan.kind !== "create" || header.type === "directory" || header.type === "link") return;
     const path = `${this.root}/${plan.path}`;
-    const isFile = header.type === "file" || header.type === "contiguous-file";
+    const isFile = header.type === "file" || header.type === "contiguous-file" || header.type === undefined;
     if (!isFile) return this.#attributes(path, header);
     const attrs = {
-      uid: header.uid,
-      gid: header.gid,
-      mode: header.mode & 0o7777,
+      uid: header.uid ?? 0,
+      gid: header.gid ?? 0,
+      mode: (header.mode ?? 0o644) & 0o7777,
       mtime: header.mtime,
     };
     const write = (async () => {
@@ -218,12 +224,12 @@ class LayerWriter {
     this.#inFlightPaths.add(plan.path);
   }
 
-  #attributes(path: string, header: TarHeader): void {
-    lchown(path, header.uid, header.gid);
+  #attributes(path: string, header: tar.Headers): void {
+    lchown(path, header.uid ?? 0, header.gid ?? 0);
     if (header.type === "symlink") return;
     // After chown, which clears set-user-ID bits.
-    Deno.chmodSync(path, header.mode & 0o7777);
-    Deno.utimeSync(path, header.mtime, header.mtime);
+    Deno.chmodSync(path, (header.mode ?? 0o644) & 0o7777);
+    if (header.mtime) Deno.utimeSync(path, header.mtime, header.mtime);
   }
 
   /** Waits for the files in flight; the first failure among them is thrown. */
@@ -241,9 +247,9 @@ class LayerWriter {
     for (const { path, header } of this.#dirs.reverse()) {
       // A later entry may have replaced the directory, or one above it, by a link: chmod would follow it.
       if (!this.#isRealDirectory(path)) continue;
-      lchown(path, header.uid, header.gid);
-      Deno.chmodSync(path, header.mode & 0o7777);
-      Deno.utimeSync(path, header.mtime, header.mtime);
+      lchown(path, header.uid ?? 0, header.gid ?? 0);
+      Deno.chmodSync(path, (header.mode ?? 0o755) & 0o7777);
+      if (header.mtime) Deno.utimeSync(path, header.mtime, header.mtime);
     }
   }
 
