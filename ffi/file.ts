@@ -9,16 +9,34 @@ import { ptr, sys, syscall, syscallAsync } from "./native.ts";
 const EEXIST = 17, AT_FDCWD = -100;
 const O_WRONLY = 0o1, O_CREAT = 0o100, O_EXCL = 0o200, O_CLOEXEC = 0o2000000;
 
-/** One buffer of the chunks: each call to another thread costs more than the copy. */
-function joined(chunks: readonly Uint8Array[]): Uint8Array[] {
-  if (chunks.length <= 1) return [...chunks];
-  const all = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let at = 0;
-  for (const chunk of chunks) {
-    all.set(chunk, at);
-    at += chunk.length;
+/** The most buffers one writev takes (Linux's UIO_MAXIOV). */
+const IOV_MAX = 1024;
+
+/**
+ * Writes all of `chunks` to `fd` with writev: one call to another thread for a file's pieces, and no copy
+ * of them into one buffer.
+ */
+async function writeAll(fd: number, path: string, chunks: readonly Uint8Array[]): Promise<void> {
+  let rest = chunks.filter((c) => c.length > 0);
+  while (rest.length > 0) {
+    const batch = rest.slice(0, IOV_MAX);
+    // struct iovec: the address and length of each buffer; `batch` keeps the buffers referenced.
+    const iov = new BigUint64Array(batch.length * 2);
+    batch.forEach((c, i) => {
+      iov[2 * i] = BigInt(Deno.UnsafePointer.value(ptr(c)));
+      iov[2 * i + 1] = BigInt(c.length);
+    });
+    let n = await syscallAsync("writev", fd, ptr(iov), batch.length);
+    if (n < 0) throw new SysError(`write ${path}`, -n);
+    // A short write: skip what was written and go on from there.
+    let i = 0;
+    for (; i < batch.length && n >= batch[i].length; i++) n -= batch[i].length;
+    rest = [
+      ...(i < batch.length ? [batch[i].subarray(n)] : []),
+      ...batch.slice(i + 1),
+      ...rest.slice(batch.length),
+    ];
   }
-  return [all];
 }
 
 /** A new file's owner, mode (set-user-ID bits included) and modification time. */
@@ -47,7 +65,6 @@ export async function writeNewFile(
   content: readonly Uint8Array[],
   attrs: FileAttributes,
 ): Promise<void> {
-  const chunks = joined(content);
   const name = cstring(path);
   const fd = await syscallAsync(
     "openat",
@@ -60,13 +77,7 @@ export async function writeNewFile(
     throw fd === -EEXIST ? new Deno.errors.AlreadyExists(`open ${path}`) : new SysError(`open ${path}`, -fd);
   }
   try {
-    for (const chunk of chunks) {
-      for (let done = 0; done < chunk.length;) {
-        const n = await syscallAsync("write", fd, ptr(chunk.subarray(done)), chunk.length - done);
-        if (n < 0) throw new SysError(`write ${path}`, -n);
-        done += n;
-      }
-    }
+    await writeAll(fd, path, content);
     setAttributes(fd, path, attrs);
   } finally {
     syscall("close", fd);

@@ -5,6 +5,7 @@
 export const SYSCALL_NAMES = [
   "read",
   "write",
+  "writev",
   "close",
   "rt_sigaction",
   "rt_sigprocmask",

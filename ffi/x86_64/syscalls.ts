@@ -11,6 +11,7 @@ export const SYSCALLS_X86_64 = {
   rt_sigaction: 13,
   rt_sigprocmask: 14,
   ioctl: 16,
+  writev: 20,
   socket: 41,
   sendmsg: 46,
   recvmsg: 47,

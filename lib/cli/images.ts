@@ -15,19 +15,7 @@ import {
   refuseArguments,
 } from "./command.ts";
 import { forEachRef } from "./containers.ts";
-import { humanDuration, renderTable } from "./table.ts";
-
-/** go-units' HumanSizeWithPrecision(size, 3), as `docker images` prints SIZE: "7.8MB", "512B". */
-export function humanSize(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1000 && i < units.length - 1) {
-    value /= 1000;
-    i++;
-  }
-  return `${Number(value.toPrecision(3))}${units[i]}`;
-}
+import { humanDuration, humanSize, renderTable } from "./table.ts";
 
 /** The rows of `husk images`: one per name, `<none>` for an image without one; newest first. */
 export function imageRows(catalog: Catalog, now: Date, quiet: boolean, noTrunc = false): string[][] {

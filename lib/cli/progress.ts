@@ -2,7 +2,7 @@
  * Pull progress as Docker shows it: one line per layer, redrawn in place with a bar on a terminal; on
  * anything else, a plain line each time a layer's status changes.
  */
-import { humanSize } from "./images.ts";
+import { humanSize } from "./table.ts";
 
 interface Line {
   status: string;

@@ -1,4 +1,16 @@
-/** Docker's text output: human durations, truncated commands, aligned tables. Pure. */
+/** Docker's text output: human sizes and durations, truncated commands, aligned tables. Pure. */
+
+/** go-units' HumanSizeWithPrecision(size, 3), as `docker images` prints SIZE: "7.8MB", "512B". */
+export function humanSize(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB", "PB"];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return `${Number(value.toPrecision(3))}${units[i]}`;
+}
 
 /** go-units' HumanDuration, as `docker ps` prints it ("Less than a second", "About a minute", "3 hours"). */
 export function humanDuration(ms: number): string {

@@ -1,5 +1,5 @@
 import { equal, ok } from "node:assert/strict";
-import { commandColumn, humanDuration, renderTable } from "./table.ts";
+import { commandColumn, humanDuration, humanSize, renderTable } from "./table.ts";
 
 const S = 1000;
 const MIN = 60 * S;
@@ -119,4 +119,12 @@ Deno.test("renderTable: no trailing newline, one line per row", () => {
   const out = renderTable(["A", "B"], [["1", "2"], ["3", "4"], ["5", "6"]]);
   ok(!out.endsWith("\n"));
   equal(out.split("\n").length, 4);
+});
+
+Deno.test("humanSize: Docker's decimal units, three significant digits", () => {
+  equal(humanSize(0), "0B");
+  equal(humanSize(512), "512B");
+  equal(humanSize(2_139_136), "2.14MB");
+  equal(humanSize(7_800_000), "7.8MB");
+  equal(humanSize(1_000_000_000), "1GB");
 });

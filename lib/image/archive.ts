@@ -42,12 +42,12 @@ async function unpackArchive(stream: ReadableStream<Uint8Array>, dir: string): P
   }
 }
 
-function hashFile(path: string): { digest: string; size: number } {
+async function hashFile(path: string): Promise<{ digest: string; size: number }> {
   const hasher = new Hasher();
   using file = Deno.openSync(path);
   const buf = new Uint8Array(1 << 20);
   for (let n; (n = file.readSync(buf)) !== null;) hasher.update(buf.subarray(0, n));
-  return { digest: hasher.digest(), size: hasher.size };
+  return { digest: await hasher.digest(), size: hasher.size };
 }
 
 /** Loads every image of an archive; returns Docker's report lines. */
@@ -56,7 +56,7 @@ export async function loadArchive(paths: StatePaths, stream: ReadableStream<Uint
   try {
     const dir = `${outer.dir}/archive`;
     await unpackArchive(stream, dir);
-    const images = exists(`${dir}/manifest.json`) ? legacyImages(dir) : ociImages(dir);
+    const images = exists(`${dir}/manifest.json`) ? await legacyImages(dir) : ociImages(dir);
     if (images.length === 0) {
       throw new HuskError("the archive holds no image (no manifest.json or index.json)");
     }
@@ -118,15 +118,15 @@ function ociImages(dir: string): ArchivedImage[] {
 }
 
 /** The older form: manifest.json lists each image's config and layer files, which husk hashes. */
-function legacyImages(dir: string): ArchivedImage[] {
+function legacyImages(dir: string): Promise<ArchivedImage[]> {
   const entries: { Config: string; RepoTags?: string[] | null; Layers: string[] }[] = JSON.parse(
     Deno.readTextFileSync(`${dir}/manifest.json`),
   );
-  return entries.map((entry) => {
+  return Promise.all(entries.map(async (entry) => {
     const files = new Map<string, string>();
-    const describe = (rel: string, mediaType?: string) => {
+    const describe = async (rel: string, mediaType?: string) => {
       const path = `${dir}/${entryPath(rel)}`;
-      const { digest, size } = hashFile(path);
+      const { digest, size } = await hashFile(path);
       files.set(digest, path);
       const magic = new Uint8Array(4);
       using f = Deno.openSync(path);
@@ -136,15 +136,15 @@ function legacyImages(dir: string): ArchivedImage[] {
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: MediaType.ociManifest,
-      config: describe(entry.Config, MediaType.ociConfig),
-      layers: entry.Layers.map((l) => describe(l)),
+      config: await describe(entry.Config, MediaType.ociConfig),
+      layers: await Promise.all(entry.Layers.map((l) => describe(l))),
     };
     return {
       manifest: new TextEncoder().encode(JSON.stringify(manifest)),
       refs: (entry.RepoTags ?? []).map((t) => canonical(parseReference(t))),
       file: (digest) => files.get(digest)!,
     };
-  });
+  }));
 }
 
 /** `husk save`: the named images as one archive in both forms. */

@@ -1,25 +1,24 @@
 /** sha256 digests as the OCI specs write them ("sha256:<hex>"). */
-import { createHash } from "node:crypto";
+import { Sha256, sha256Bytes } from "../../ffi/sha256.ts";
 import { HuskError } from "../errors.ts";
 
-/** sha256 of a byte stream, counted as it passes. */
+const hex = (md: Uint8Array) => `sha256:${Array.from(md, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+
+/** sha256 of a byte stream, counted as it passes (hashed on worker threads). */
 export class Hasher {
-  #hash = createHash("sha256");
+  #hash = new Sha256();
   size = 0;
   update(chunk: Uint8Array): void {
     this.#hash.update(chunk);
     this.size += chunk.length;
   }
-  digest(): string {
-    return `sha256:${this.#hash.digest("hex")}`;
+  async digest(): Promise<string> {
+    return hex(await this.#hash.digest());
   }
 }
 
-export const sha256 = (data: Uint8Array | string) => {
-  const h = new Hasher();
-  h.update(typeof data === "string" ? new TextEncoder().encode(data) : data);
-  return h.digest();
-};
+export const sha256 = (data: Uint8Array | string) =>
+  hex(sha256Bytes(typeof data === "string" ? new TextEncoder().encode(data) : data));
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 

@@ -32,9 +32,16 @@ export function compressionOf(magic: Uint8Array): "gzip" | "zstd" | null {
   return null;
 }
 
+/** Output chunks of 128 KiB instead of node:zlib's 16: each chunk costs the streams, the parser and the hash. */
+const GUNZIP_CHUNK = 128 * 1024;
+
 function decompressor(magic: Uint8Array): Transform | null {
   const compression = compressionOf(magic);
-  return compression === "gzip" ? createGunzip() : compression === "zstd" ? createZstdDecompress() : null;
+  return compression === "gzip"
+    ? createGunzip({ chunkSize: GUNZIP_CHUNK })
+    : compression === "zstd"
+    ? createZstdDecompress()
+    : null;
 }
 
 export interface Extracted {
@@ -99,7 +106,7 @@ export async function extractLayer(source: ReadableStream<Uint8Array>, dir: stri
       ? e
       : new LayerError(`cannot extract layer: ${e.message}`, undefined, { cause: e });
   }
-  return { diffId: hasher.digest(), size: hasher.size };
+  return { diffId: await hasher.digest(), size: hasher.size };
 }
 
 /** Regular files being written at once: creating a file costs the kernel more than parsing it costs us. */

@@ -4,6 +4,7 @@
  * rewritten atomically. An interrupted operation leaves only its staging directory, which is removed by
  * the operation itself or, once its process is gone (SIGKILL), by the next operation or garbage collection.
  */
+import { markTopDirectory } from "../../ffi/topdir.ts";
 import { HuskError } from "../errors.ts";
 import { exists } from "../files.ts";
 import type { StatePaths } from "../state/paths.ts";
@@ -37,6 +38,8 @@ export class Staging {
 
   static create(paths: StatePaths): Staging {
     Deno.mkdirSync(tmpDir(paths), { recursive: true, mode: 0o700 });
+    // Each operation's staging directory, and so its layers' files, in a block group of its own.
+    markTopDirectory(tmpDir(paths));
     removeStaleStaging(paths);
     const dir = `${tmpDir(paths)}/${Deno.pid}-${crypto.randomUUID()}`;
     Deno.mkdirSync(dir, { mode: 0o700 });
@@ -100,8 +103,8 @@ export class Staging {
           for (let n = 0; n < chunk.length;) n += file.writeSync(chunk.subarray(n));
           out.enqueue(chunk);
         },
-        flush: () => {
-          const digest = hasher.digest();
+        flush: async () => {
+          const digest = await hasher.digest();
           if (expected !== undefined && digest !== expected) {
             const error = new DigestMismatchError(
               `${what} ${expected} failed verification: its content has digest ${digest}`,
