@@ -1,13 +1,13 @@
 /**
  * Container records under the state root: containers/<id>/config.json (what was asked) and state.json (what
- * happened). Writes are atomic (a temporary file renamed over the old one); creating a container and
+ * happened; none before the first start). Writes are atomic (a temporary file renamed over the old one); creating a container and
  * checking its name happen under an exclusive lock on containers.lock, so concurrent commands never clash.
  */
 import { detachMount } from "../../ffi/mount.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { ExitCode, StateError } from "../errors.ts";
 import { containerDir, containerRunDir, containersDir, lockFile, type StatePaths } from "./paths.ts";
-import { ifExists, listDirIfExists, removeIfExists } from "../files.ts";
+import { ifExists, listDirIfExists, readJsonIfExists, removeIfExists } from "../files.ts";
 
 export type Status = "created" | "running" | "exited";
 
@@ -129,10 +129,12 @@ export function createRecord(paths: StatePaths, config: ContainerConfig, names: 
     );
   }
   const dir = containerDir(paths, config.id);
-  // Traversable (not listable) by others: a container in a user namespace binds its /etc files from here.
+  // Traversable (not listable) by others: a container in a user namespace reaches its files here.
   Deno.chmodSync(containersDir(paths), 0o711);
   Deno.mkdirSync(dir, { mode: 0o711 });
-  writeState(paths, config.id, createdState());
+  // No state.json yet: a record without one was never started (readRecord). The first start then writes a
+  // new file rather than renaming over one, which ext4 answers by writing the new file out at once (and
+  // removing it after a short run, as with --rm, then costs a discard of its blocks).
   writeAtomic(`${dir}/config.json`, JSON.stringify(config, null, 2));
 }
 
@@ -144,7 +146,7 @@ export function readRecord(paths: StatePaths, id: string): ContainerRecord {
   const dir = containerDir(paths, id);
   return {
     config: JSON.parse(Deno.readTextFileSync(`${dir}/config.json`)),
-    state: JSON.parse(Deno.readTextFileSync(`${dir}/state.json`)),
+    state: readJsonIfExists<ContainerState>(`${dir}/state.json`) ?? createdState(),
   };
 }
 

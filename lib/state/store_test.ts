@@ -1,5 +1,16 @@
-import { equal, ok } from "node:assert/strict";
-import { lockExclusive } from "./store.ts";
+import { deepEqual, equal, ok, throws } from "node:assert/strict";
+import { testConfig } from "../config/testing.ts";
+import { StateError } from "../errors.ts";
+import { containerDir, statePaths } from "./paths.ts";
+import {
+  createdState,
+  createRecord,
+  lockExclusive,
+  readRecord,
+  takenNames,
+  withLock,
+  writeState,
+} from "./store.ts";
 
 /** Whether another process could take the lock on `file` now (util-linux flock, without waiting). */
 function othersCanLock(file: string): boolean {
@@ -24,5 +35,33 @@ Deno.test("lockExclusive: makes its directory (with the mode given), wherever th
     equal(othersCanLock(file), false);
   } finally {
     Deno.removeSync(base, { recursive: true });
+  }
+});
+
+Deno.test("records: a new record is its config alone, and reads as created until a state is written", () => {
+  const root = Deno.makeTempDirSync();
+  try {
+    const paths = statePaths(root);
+    const config = testConfig("/r", "/e");
+    withLock(paths, () => createRecord(paths, config, takenNames(paths)));
+    deepEqual(
+      [...Deno.readDirSync(containerDir(paths, config.id))].map((e) => e.name),
+      ["config.json"],
+      "one file written",
+    );
+    deepEqual(readRecord(paths, config.id), {
+      config: JSON.parse(JSON.stringify(config)),
+      state: createdState(),
+    });
+    const running = { ...createdState(), status: "running" as const, pid: 42 };
+    writeState(paths, config.id, running);
+    deepEqual(readRecord(paths, config.id).state, running);
+    deepEqual([...takenNames(paths)], [[config.name, config.id]]);
+    throws(
+      () => withLock(paths, () => createRecord(paths, { ...config, id: "f".repeat(64) }, takenNames(paths))),
+      (e) => e instanceof StateError && /is already in use/.test(e.message),
+    );
+  } finally {
+    Deno.removeSync(root, { recursive: true });
   }
 });
