@@ -27,6 +27,7 @@ import {
   createRecord,
   listRecords,
   removeRecord,
+  retireRecord,
   takenNames,
   withLock,
   withLockAsync,
@@ -85,14 +86,15 @@ export class Container {
   async #reap(): Promise<ExitResult> {
     const exitCode = exitCodeOf(await waitPid(this.process.pid));
     const finishedAt = new Date();
+    if (this.config.autoRemove) {
+      // Out of sight at once; its files go while the cgroup and the network are released.
+      const removal = withLock(this.paths, () => retireRecord(this.paths, this.id));
+      const { oomKilled } = await releaseResources(this.paths, this.id);
+      await removal;
+      return { exitCode, oomKilled };
+    }
     const { oomKilled } = await releaseResources(this.paths, this.id);
-    withLock(
-      this.paths,
-      () =>
-        this.config.autoRemove
-          ? removeRecord(this.paths, this.id)
-          : finishContainer(this.paths, this.id, { exitCode, finishedAt, oomKilled }),
-    );
+    withLock(this.paths, () => finishContainer(this.paths, this.id, { exitCode, finishedAt, oomKilled }));
     return { exitCode, oomKilled };
   }
 }

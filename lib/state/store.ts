@@ -7,7 +7,7 @@ import { detachMount } from "../../ffi/mount.ts";
 import type { ContainerConfig } from "../config/types.ts";
 import { ExitCode, StateError } from "../errors.ts";
 import { containerDir, containerRunDir, containersDir, lockFile, type StatePaths } from "./paths.ts";
-import { ifExists, listDirIfExists, readJsonIfExists, removeIfExists } from "../files.ts";
+import { exists, ifExists, listDirIfExists, readJsonIfExists, removeIfExists } from "../files.ts";
 
 export type Status = "created" | "running" | "exited";
 
@@ -104,6 +104,12 @@ export function takenNames(paths: StatePaths): Map<string, string> {
   for (const entry of Deno.readDirSync(containersDir(paths))) {
     if (!entry.isDirectory) continue;
     const dir = `${containersDir(paths)}/${entry.name}`;
+    const retired = entry.name.match(RETIRED);
+    if (retired) {
+      // Left by a process that died while removing it; a live one is still at it.
+      if (!exists(`/proc/${retired[1]}`)) Deno.removeSync(dir, { recursive: true });
+      continue;
+    }
     try {
       names.set(JSON.parse(Deno.readTextFileSync(`${dir}/config.json`)).name, entry.name);
     } catch (e) {
@@ -169,6 +175,26 @@ export function removeRecord(paths: StatePaths, id: string): void {
       if (attempt >= 20 || !(e instanceof Error && /not empty/i.test(e.message))) throw e;
     }
   }
+}
+
+/** A record being removed: `.removing-<pid of the remover>-<id>` (hidden from listings; see retireRecord). */
+const RETIRED = /^\.removing-(\d+)-[0-9a-f]{64}$/;
+
+/**
+ * Takes a container's record out of sight at once (call under the lock): its directory is renamed to a
+ * hidden name, and the returned promise removes its files and its run directory on the runtime's worker
+ * threads, while the caller goes on (on ext4 mounted with discard, removing a directory waits for the disk).
+ * For a record nothing else writes to: a foreground container's, after its exit.
+ */
+export function retireRecord(paths: StatePaths, id: string): Promise<void> {
+  detachMount(`${containerDir(paths, id)}/rootfs`);
+  const retired = `${containersDir(paths)}/.removing-${Deno.pid}-${id}`;
+  Deno.renameSync(containerDir(paths, id), retired);
+  const remove = (dir: string) =>
+    Deno.remove(dir, { recursive: true }).catch((e) => {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    });
+  return Promise.all([remove(retired), remove(containerRunDir(paths, id))]).then(() => {});
 }
 
 /** The IDs of all containers with a complete record. */

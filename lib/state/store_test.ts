@@ -1,12 +1,16 @@
 import { deepEqual, equal, ok, throws } from "node:assert/strict";
 import { testConfig } from "../config/testing.ts";
 import { StateError } from "../errors.ts";
-import { containerDir, statePaths } from "./paths.ts";
+import { exists, removeIfExists } from "../files.ts";
+import { containerDir, containerRunDir, containersDir, runDir, statePaths } from "./paths.ts";
 import {
   createdState,
   createRecord,
+  listIds,
   lockExclusive,
   readRecord,
+  readRecordIfExists,
+  retireRecord,
   takenNames,
   withLock,
   writeState,
@@ -61,6 +65,48 @@ Deno.test("records: a new record is its config alone, and reads as created until
       () => withLock(paths, () => createRecord(paths, { ...config, id: "f".repeat(64) }, takenNames(paths))),
       (e) => e instanceof StateError && /is already in use/.test(e.message),
     );
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("retireRecord: the record is out of sight at once, its files and run directory go after", async () => {
+  const root = Deno.makeTempDirSync();
+  try {
+    const paths = statePaths(root);
+    const config = testConfig("/r", "/e");
+    withLock(paths, () => createRecord(paths, config, takenNames(paths)));
+    Deno.mkdirSync(containerRunDir(paths, config.id), { recursive: true });
+    Deno.writeTextFileSync(`${containerRunDir(paths, config.id)}/hosts`, "127.0.0.1 localhost\n");
+    const removal = withLock(paths, () => retireRecord(paths, config.id));
+    deepEqual(listIds(paths), []);
+    equal(readRecordIfExists(paths, config.id), null);
+    deepEqual([...takenNames(paths)], [], "its name is free");
+    await removal;
+    deepEqual([...Deno.readDirSync(containersDir(paths))], []);
+    ok(!exists(containerRunDir(paths, config.id)));
+  } finally {
+    Deno.removeSync(root, { recursive: true });
+    removeIfExists(runDir(statePaths(root)), { recursive: true });
+  }
+});
+
+Deno.test("takenNames removes what a remover that died left, and leaves a live remover's work alone", () => {
+  const root = Deno.makeTempDirSync();
+  try {
+    const paths = statePaths(root);
+    const id = "a".repeat(64);
+    // A pid that is not running: one past the kernel's maximum.
+    const deadPid = Number(Deno.readTextFileSync("/proc/sys/kernel/pid_max")) + 1;
+    const dead = `${containersDir(paths)}/.removing-${deadPid}-${id}`;
+    const live = `${containersDir(paths)}/.removing-${Deno.pid}-${id}`;
+    for (const dir of [dead, live]) {
+      Deno.mkdirSync(dir, { recursive: true });
+      Deno.writeTextFileSync(`${dir}/config.json`, JSON.stringify(testConfig("/r", "/e")));
+    }
+    deepEqual([...takenNames(paths)], [], "neither holds a name");
+    ok(!exists(dead));
+    ok(exists(live));
   } finally {
     Deno.removeSync(root, { recursive: true });
   }
