@@ -217,27 +217,23 @@ export class Cgroup {
 
   /** @internal makes the directories (parents as needed), v1 cpuset values copied from the parent. */
   create(): void {
-    const { fs, parent } = this.ctx;
+    const { fs } = this.ctx;
+    // The parents, once made ready by this process, are taken to be there (a library starts many): should
+    // one have gone meanwhile, the leaf's mkdir says so, and the parents are made again.
+    const ready = readyParents.get(fs) ?? new Set<string>();
+    readyParents.set(fs, ready);
     for (const [mount, leaf] of this.#byMount) {
-      const v2 = this.#version(mount) === 2;
-      const chain = [mount, ...parent.split("/").map((_, i, a) => `${mount}/${a.slice(0, i + 1).join("/")}`)];
-      const top = chain[chain.length - 1];
-      // The parents, once made ready by this process, only need to be still there (a library starts many).
-      const ready = readyParents.get(fs) ?? new Set<string>();
-      readyParents.set(fs, ready);
-      if (!ready.has(top) || !fs.exists(top)) {
-        for (let i = 0; i < chain.length; i++) {
-          if (i > 0 && !fs.exists(chain[i])) this.#mkdir(chain[i], true);
-          if (v2) this.#enableControllers(chain[i]);
-          else if (i > 0 && this.#isCpuset(mount)) this.#inheritCpuset(chain[i], chain[i - 1]);
-        }
-        // v1 cpuset: the kernel copies the parent's cpus and mems into each new container cgroup.
-        if (!v2 && this.#isCpuset(mount)) this.#write(`${top}/cgroup.clone_children`, "1");
-        ready.add(top);
-      }
+      const top = this.#readyParent(mount, ready);
       this.#assertOwned(leaf);
       try {
-        fs.mkdir(leaf);
+        try {
+          fs.mkdir(leaf);
+        } catch (e) {
+          if (!(e instanceof Deno.errors.NotFound)) throw e;
+          ready.delete(top);
+          this.#readyParent(mount, ready);
+          fs.mkdir(leaf);
+        }
       } catch (e) {
         if (!(e instanceof Deno.errors.AlreadyExists)) throw this.#mkdirError(leaf, e);
         throw new CgroupError(
@@ -248,6 +244,24 @@ export class Cgroup {
       }
       this.#created.push(leaf);
     }
+  }
+
+  /** Makes husk's parent in `mount` ready (made, controllers enabled, cpuset set) unless it is; its path. */
+  #readyParent(mount: string, ready: Set<string>): string {
+    const { fs, parent } = this.ctx;
+    const v2 = this.#version(mount) === 2;
+    const chain = [mount, ...parent.split("/").map((_, i, a) => `${mount}/${a.slice(0, i + 1).join("/")}`)];
+    const top = chain[chain.length - 1];
+    if (ready.has(top)) return top;
+    for (let i = 0; i < chain.length; i++) {
+      if (i > 0 && !fs.exists(chain[i])) this.#mkdir(chain[i], true);
+      if (v2) this.#enableControllers(chain[i]);
+      else if (i > 0 && this.#isCpuset(mount)) this.#inheritCpuset(chain[i], chain[i - 1]);
+    }
+    // v1 cpuset: the kernel copies the parent's cpus and mems into each new container cgroup.
+    if (!v2 && this.#isCpuset(mount)) this.#write(`${top}/cgroup.clone_children`, "1");
+    ready.add(top);
+    return top;
   }
 
   #isCpuset(mount: string): boolean {

@@ -85,6 +85,19 @@ Deno.test("v1 cpuset: the parent clones its cpus and mems into each new cgroup, 
   );
 });
 
+Deno.test("a parent removed after this process made it ready is made again by the next creation", async () => {
+  const { fs, opts } = machine({ mode: "hybrid" });
+  await createCgroup("c1", {}, opts).destroy();
+  for (const h of ["cpu", "cpuacct", "cpuset", "devices", "freezer", "memory", "pids"]) {
+    fs.rmdir(`${R}/${h}/husk`);
+  }
+  const before = fs.log.length;
+  const cg = createCgroup("c2", {}, opts);
+  for (const p of cg.paths) ok(fs.exists(p), p);
+  equal(fs.read(`${R}/cpuset/husk/c2/cpuset.cpus`), "0-1", "the cpuset parent set up again");
+  ok(fs.log.slice(before).includes(`mkdir ${R}/memory/husk`));
+});
+
 Deno.test("selfJoinFiles: v1's tasks (a thread moves itself), v2's cgroup.procs; one per hierarchy", () => {
   const { opts: hybrid } = machine({ mode: "hybrid" });
   const v1 = createCgroup("c1", {}, hybrid);
