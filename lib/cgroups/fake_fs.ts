@@ -6,7 +6,7 @@
  * mutation is logged, so tests can check order and that nothing outside husk's parent is touched.
  * It never signals a real process: kill() only removes the pid from the fake cgroups.
  */
-import type { CgroupFs } from "./fs.ts";
+import type { CgroupFile, CgroupFs } from "./fs.ts";
 
 export interface FakeOptions {
   mode: "v1" | "hybrid" | "v2";
@@ -198,7 +198,12 @@ export class FakeCgroupFs implements CgroupFs {
     return v;
   }
 
-  write(path: string, value: string): void {
+  open(path: string): CgroupFile {
+    if (!this.files.has(path)) throw osError("NotFound", "ENOENT", `No such file or directory: ${path}`);
+    return { write: (value) => this.#write(path, value), close: () => {} };
+  }
+
+  #write(path: string, value: string): void {
     this.log.push(`write ${path} ${value}`);
     if (!this.files.has(path)) throw osError("NotFound", "ENOENT", `No such file or directory: ${path}`);
     for (const [suffix, code] of this.failWrites) {

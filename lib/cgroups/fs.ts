@@ -3,14 +3,20 @@
  * cgroupfs (fake_fs.ts). The real one writes each value with a single write(2) on a file opened without
  * O_CREAT, as the kernel's cgroup files want.
  */
+
+/** A cgroup file open for writing: each value is one write(2) (devices.allow takes one rule per write). */
+export interface CgroupFile {
+  write(value: string): void;
+  close(): void;
+}
 import { HuskError } from "../errors.ts";
 import { exists } from "../files.ts";
 
 export interface CgroupFs {
   /** The file's content; throws Deno.errors.NotFound when it does not exist. */
   read(path: string): string;
-  /** One write(2) of `value` into an existing file. */
-  write(path: string, value: string): void;
+  /** Opens an existing file for writing. */
+  open(path: string): CgroupFile;
   /** Creates one directory (not its parents); throws Deno.errors.AlreadyExists when it exists. */
   mkdir(path: string): void;
   /** Removes one (cgroup) directory. */
@@ -36,15 +42,16 @@ const encoder = new TextEncoder();
 
 export const realFs: CgroupFs = {
   read: (path) => Deno.readTextFileSync(path),
-  write(path, value) {
+  open(path) {
     const file = Deno.openSync(path, { write: true });
-    try {
-      const data = encoder.encode(value);
-      const n = file.writeSync(data);
-      if (n !== data.length) throw new Error(`short write (${n} of ${data.length} bytes)`);
-    } finally {
-      file.close();
-    }
+    return {
+      write(value) {
+        const data = encoder.encode(value);
+        const n = file.writeSync(data);
+        if (n !== data.length) throw new Error(`short write (${n} of ${data.length} bytes)`);
+      },
+      close: () => file.close(),
+    };
   },
   mkdir: (path) => Deno.mkdirSync(path),
   rmdir: (path) => Deno.removeSync(path),

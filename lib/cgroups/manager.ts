@@ -18,7 +18,7 @@ import {
   type Placement,
   placementOf,
 } from "./detect.ts";
-import { CgroupError, type CgroupFs, errnoOf, realFs, reasonOf } from "./fs.ts";
+import { CgroupError, type CgroupFile, type CgroupFs, errnoOf, realFs, reasonOf } from "./fs.ts";
 import { type Reader, type Stats, v1OomKills, v1Stats, v2OomKills, v2Stats } from "./stats.ts";
 import { v1Bytes, v1Writes } from "./v1.ts";
 import { subtreeControlValue, V2_CONTROLLERS, v2Writes, type Write } from "./v2.ts";
@@ -211,7 +211,7 @@ export class Cgroup {
     const dir = this.pathOf("devices");
     if (dir === null) return false;
     this.#write(`${dir}/devices.deny`, "a");
-    for (const rule of rules) this.#write(`${dir}/devices.allow`, rule);
+    this.#write(`${dir}/devices.allow`, ...rules);
     return true;
   }
 
@@ -325,16 +325,31 @@ export class Cgroup {
     return new CgroupError(`cannot create cgroup ${path}: ${reasonOf(e)}`, path, errnoOf(e));
   }
 
-  #write(path: string, value: string): void {
+  #write(path: string, ...values: string[]): void {
     this.#assertOwned(path);
-    this.#rawWrite(path, value);
+    this.#rawWrite(path, ...values);
   }
 
-  #rawWrite(path: string, value: string): void {
+  /** Each value with a write(2) of its own, on one descriptor. */
+  #rawWrite(path: string, ...values: string[]): void {
+    const failed = (value: string, e: unknown) =>
+      new CgroupError(`cannot write "${value}" to ${path}: ${reasonOf(e)}`, path, errnoOf(e));
+    let file: CgroupFile;
     try {
-      this.ctx.fs.write(path, value);
+      file = this.ctx.fs.open(path);
     } catch (e) {
-      throw new CgroupError(`cannot write "${value}" to ${path}: ${reasonOf(e)}`, path, errnoOf(e));
+      throw failed(values[0], e);
+    }
+    try {
+      for (const value of values) {
+        try {
+          file.write(value);
+        } catch (e) {
+          throw failed(value, e);
+        }
+      }
+    } finally {
+      file.close();
     }
   }
 

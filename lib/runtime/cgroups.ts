@@ -89,9 +89,15 @@ export function openContainerCgroup(paths: StatePaths, id: string) {
   return openCgroup(id, cgroupOptions(paths));
 }
 
-/** After the container ended: whether the kernel killed it for memory; then its cgroup is removed. */
-export async function releaseCgroup(paths: StatePaths, id: string): Promise<{ oomKilled: boolean }> {
-  const cgroup = openContainerCgroup(paths, id);
+/**
+ * After the container ended: whether the kernel killed it for memory; then its cgroup is removed. The
+ * process that made the cgroup passes it; another one finds it.
+ */
+export async function releaseCgroup(
+  paths: StatePaths,
+  id: string,
+  cgroup: ContainerCgroup | null = openContainerCgroup(paths, id),
+): Promise<{ oomKilled: boolean }> {
   if (!cgroup) return { oomKilled: false };
   const oomKilled = cgroup.oomKilled();
   await cgroup.destroy();

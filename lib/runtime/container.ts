@@ -57,6 +57,8 @@ export class Container {
     readonly paths: StatePaths,
     readonly config: ContainerConfig,
     readonly process: ContainerProcess,
+    /** Its cgroup, as this process made it (released with it at the exit). */
+    readonly cgroup?: ContainerCgroup,
   ) {}
 
   get id(): string {
@@ -89,19 +91,23 @@ export class Container {
     if (this.config.autoRemove) {
       // Out of sight at once; its files go while the cgroup and the network are released.
       const removal = withLock(this.paths, () => retireRecord(this.paths, this.id));
-      const { oomKilled } = await releaseResources(this.paths, this.id);
+      const { oomKilled } = await releaseResources(this.paths, this.id, this.cgroup);
       await removal;
       return { exitCode, oomKilled };
     }
-    const { oomKilled } = await releaseResources(this.paths, this.id);
+    const { oomKilled } = await releaseResources(this.paths, this.id, this.cgroup);
     withLock(this.paths, () => finishContainer(this.paths, this.id, { exitCode, finishedAt, oomKilled }));
     return { exitCode, oomKilled };
   }
 }
 
 /** After the container ended: its cgroup (with the OOM verdict) and its network lease are released. */
-export async function releaseResources(paths: StatePaths, id: string): Promise<{ oomKilled: boolean }> {
-  const result = await releaseCgroup(paths, id);
+export async function releaseResources(
+  paths: StatePaths,
+  id: string,
+  cgroup?: ContainerCgroup,
+): Promise<{ oomKilled: boolean }> {
+  const result = await releaseCgroup(paths, id, cgroup);
   await releaseNetwork(paths, id);
   return result;
 }
@@ -291,7 +297,7 @@ export async function startCreated(
   } finally {
     if (overlay) detachMount(overlay.target);
   }
-  return new Container(paths, config, process);
+  return new Container(paths, config, process, cgroup);
 }
 
 /**

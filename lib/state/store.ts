@@ -184,10 +184,10 @@ const RETIRED = /^\.removing-(\d+)-[0-9a-f]{64}$/;
  * Takes a container's record out of sight at once (call under the lock): its directory is renamed to a
  * hidden name, and the returned promise removes its files and its run directory on the runtime's worker
  * threads, while the caller goes on (on ext4 mounted with discard, removing a directory waits for the disk).
- * For a record nothing else writes to: a foreground container's, after its exit.
+ * For a record nothing else writes to and nothing is mounted in: a foreground container's, after its exit
+ * (an image's overlay left the host when the container started).
  */
 export function retireRecord(paths: StatePaths, id: string): Promise<void> {
-  detachMount(`${containerDir(paths, id)}/rootfs`);
   const retired = `${containersDir(paths)}/.removing-${Deno.pid}-${id}`;
   Deno.renameSync(containerDir(paths, id), retired);
   const remove = (dir: string) =>
