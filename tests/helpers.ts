@@ -6,7 +6,7 @@ import { deepEqual, equal } from "node:assert/strict";
 import { removeRootCgroups, rootCgroupDirs } from "../lib/runtime/cgroups.ts";
 import { isSameProcess } from "../lib/state/liveness.ts";
 import { runDir, statePaths } from "../lib/state/paths.ts";
-import { listDirIfExists, readJsonIfExists, readTextIfExists, removeIfExists } from "../lib/files.ts";
+import { listDirIfExists, readJsonIfExists, removeIfExists } from "../lib/files.ts";
 
 export const PROJECT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 export const MAIN = `${PROJECT}/main.ts`;
@@ -165,7 +165,6 @@ export async function withRoot(fn: (root: string) => Promise<void>, opts: { keep
     }
     deepEqual(hostMountsUnder(ROOTFS, root), [], "mounts left behind on the host");
     await waitFor(() => processesInRootfs(root).length === 0, "container processes left behind");
-    await waitFor(() => ipBatches().length === 0, "`ip -batch` processes left behind");
     if (!opts.keepRecords) deepEqual(containerCgroups(root), [], "container cgroups left behind");
   } finally {
     // After a failed test: its containers and monitors must not outlive it (nor re-create its root).
@@ -229,16 +228,6 @@ export function cgroupsHolding(root: string, pid: number): string[] {
   return containerCgroups(root).filter((dir) =>
     Deno.readTextFileSync(`${dir}/cgroup.procs`).split("\n").includes(String(pid))
   );
-}
-
-/**
- * The `ip -batch -` processes on this machine: husk starts one for each bridge container and kills it once
- * its commands are done (tests run one at a time, so any left is a test's).
- */
-function ipBatches(): number[] {
-  return listDirIfExists("/proc").filter((e) => /^\d+$/.test(e.name)).filter((e) =>
-    readTextIfExists(`/proc/${e.name}/cmdline`) === "ip\0-batch\0-\0"
-  ).map((e) => Number(e.name));
 }
 
 /** Whether process `pid` exists (a zombie counts). */

@@ -13,17 +13,7 @@ function packageOf(program: string): string {
 export function runTool(program: string, args: readonly string[], input = ""): Promise<string> {
   let child: Deno.ChildProcess;
   try {
-    child = spawnTool(program, args);
-  } catch (e) {
-    return Promise.reject(e);
-  }
-  return finish(program, child, input);
-}
-
-/** `program args` with piped stdio; a missing program is a NetworkError that says how to get it. */
-function spawnTool(program: string, args: readonly string[]): Deno.ChildProcess {
-  try {
-    return new Deno.Command(program, {
+    child = new Deno.Command(program, {
       args: [...args],
       stdin: "piped",
       stdout: "piped",
@@ -33,13 +23,16 @@ function spawnTool(program: string, args: readonly string[]): Deno.ChildProcess 
     }).spawn();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
-      throw new NetworkError(
-        `${program} not found: bridge networking needs it (apt-get install ${packageOf(program)}), ` +
-          `or run with --network none`,
+      return Promise.reject(
+        new NetworkError(
+          `${program} not found: bridge networking needs it (apt-get install ${packageOf(program)}), ` +
+            `or run with --network none`,
+        ),
       );
     }
     throw e;
   }
+  return finish(program, child, input);
 }
 
 async function finish(program: string, child: Deno.ChildProcess, input: string): Promise<string> {
@@ -65,51 +58,6 @@ export function ipBatch(commands: readonly string[]): Promise<void> {
       throw e instanceof NetworkError ? new NetworkError(batchError(e.message, commands)) : e;
     },
   );
-}
-
-/**
- * `ip -batch -` started before its commands are known, so that its start (4 to 6 ms for a CLI's first
- * process) overlaps the caller's work. A process cloned meanwhile holds a copy of its stdin until it execs,
- * so end of file may come late: the commands' end is told instead by the output of a last `link show` of a
- * device they make, and ip, done, is then killed.
- */
-export class IpBatch {
-  private constructor(readonly child: Deno.ChildProcess) {}
-
-  static start(): IpBatch {
-    return new IpBatch(spawnTool("ip", ["-batch", "-"]));
-  }
-
-  /** Runs `commands`; resolves once `device`, which they make, is shown. */
-  async run(commands: readonly string[], device: string): Promise<void> {
-    const all = [...commands, `link show dev ${device}`];
-    const writer = this.child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(all.map((c) => c + "\n").join("")));
-    await writer.close();
-    const shown = new RegExp(`^\\d+: ${device}[@:]`, "m");
-    let out = "";
-    for await (const text of this.child.stdout.pipeThrough(new TextDecoderStream())) {
-      out += text;
-      if (shown.test(out)) return this.close();
-    }
-    // ip stopped before its last command: one failed.
-    const error = await new Response(this.child.stderr).text();
-    await this.child.status;
-    const lines = error.trim().split("\n").filter(Boolean).join("; ");
-    throw new NetworkError(batchError(`ip failed: ${lines}`, all));
-  }
-
-  /** Ends it (done, or not needed: the start failed before its commands). */
-  close(): void {
-    for (const stream of [this.child.stdout, this.child.stderr]) {
-      if (!stream.locked) stream.cancel().catch(() => {});
-    }
-    try {
-      this.child.kill("SIGKILL");
-    } catch {
-      // Already gone.
-    }
-  }
 }
 
 /** ip's "RTNETLINK answers: X; Command failed -:N" as the failed command and X. */

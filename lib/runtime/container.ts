@@ -35,7 +35,7 @@ import {
 } from "../state/store.ts";
 import { exitCommand, installedMonitor, monitorEnv, monitorPath } from "./monitor.ts";
 import { type ContainerProcess, dryRunPlan, type MonitorOptions, startContainerProcess } from "./process.ts";
-import { attachNetwork, type NetworkAttachment, releaseNetwork, sampleInterface } from "./network.ts";
+import { attachNetwork, releaseNetwork, sampleInterface } from "./network.ts";
 import { resolveRootfs } from "./rootfs.ts";
 import { accountFiles } from "./accounts.ts";
 import { detachMount } from "../../ffi/mount.ts";
@@ -252,18 +252,16 @@ export async function startCreated(
   // The overlay stays on the host only until the container's own mount namespace holds it (overlay.ts).
   const overlay = config.image ? await mountImageRoot(paths, dir, config) : null;
   let process: ContainerProcess;
-  let network: NetworkAttachment | undefined;
   try {
-    network = await attachNetwork(paths, config);
-    const { prepare: prepareNetwork } = network;
+    const network = await attachNetwork(paths, config);
     process = await startContainerProcess(config, {
       usernsCopies: `${paths.root}/userns-rootfs`,
       rootShifted: overlay !== null,
       // The cgroup is made while the child builds its file system; the child moves itself into it once
-      // released, before it runs anything of the user's. The network's tools get their commands first.
+      // released, before it runs anything of the user's. The network's tools start first: they come up meanwhile.
       cgroupFiles: plannedContainerCgroup(paths, config.id).selfJoinFiles(),
       prepare: async (pid) => {
-        const networking = prepareNetwork(pid);
+        const networking = network.prepare(pid);
         try {
           cgroup = createContainerCgroup(paths, config);
         } finally {
@@ -293,7 +291,6 @@ export async function startCreated(
   } catch (e) {
     // Its execve failed after it was recorded as running: created again (a new container's record goes).
     if (recordedRunning) writeState(paths, config.id, { ...createdState(), restartCount });
-    network?.abort();
     await releaseNetwork(paths, config.id);
     await cgroup?.destroy();
     throw e;

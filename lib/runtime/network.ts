@@ -25,7 +25,7 @@ import {
   writeLeases,
   writeNetwork,
 } from "../network/store.ts";
-import { IpBatch, ipBatch } from "../network/tool.ts";
+import { ipBatch } from "../network/tool.ts";
 import type { InterfaceSetup } from "../spawn/network.ts";
 import { isRunning } from "../state/liveness.ts";
 import { containerRunDir, rootTag, type StatePaths } from "../state/paths.ts";
@@ -38,12 +38,10 @@ export interface NetworkAttachment {
   /** eth0's configuration, done by the container's first process (bridge networks). */
   eth0?: InterfaceSetup;
   /**
-   * After the clone, before the container runs: its veth end moves in, its ports are published. `ip` was
-   * started by attachNetwork already, so its start overlaps the planning and the clone.
+   * After the clone, before the container runs: its veth end moves in, its ports are published. The tools
+   * start at once, while the child builds its file system.
    */
   prepare(pid: number): Promise<void>;
-  /** Ends what attachNetwork started, when the start fails before `prepare` finished (releaseNetwork follows). */
-  abort(): void;
 }
 
 /** The eth0 a --dry-run shows: the default subnet's first container address. */
@@ -101,7 +99,7 @@ function updatePeers(paths: StatePaths, network: string, leases: Record<string, 
 
 /** Leases the container's network resources and writes its /etc files; call releaseNetwork when it ends. */
 export async function attachNetwork(paths: StatePaths, config: ContainerConfig): Promise<NetworkAttachment> {
-  const nothing = { prepare: async () => {}, abort: () => {} };
+  const nothing = { prepare: async () => {} };
   switch (config.network.mode) {
     case "none":
       writeEtc(paths, config.id, "hosts", hostsFile(hostsEntries(config, null, [])));
@@ -140,26 +138,11 @@ function joinContainer(paths: StatePaths, config: ContainerConfig): NetworkAttac
       Deno.readTextFileSync(`${containerRunDir(paths, target.config.id)}/${file}`),
     );
   }
-  return { netnsPath: `/proc/${target.state.pid}/ns/net`, prepare: async () => {}, abort: () => {} };
+  return { netnsPath: `/proc/${target.state.pid}/ns/net`, prepare: async () => {} };
 }
 
 async function attachBridge(paths: StatePaths, config: ContainerConfig): Promise<NetworkAttachment> {
   const tag = rootTag(paths);
-  const ip = IpBatch.start();
-  try {
-    return await bridgeAttachment(paths, config, tag, ip);
-  } catch (e) {
-    ip.close();
-    throw e;
-  }
-}
-
-async function bridgeAttachment(
-  paths: StatePaths,
-  config: ContainerConfig,
-  tag: string,
-  ip: IpBatch,
-): Promise<NetworkAttachment> {
   const lease = await withNetworkLockAsync(paths, async () => {
     const found = findNetwork(paths, config.network.network ?? DEFAULT_NETWORK);
     const net = await ensureBridge(found, tag);
@@ -195,7 +178,9 @@ async function bridgeAttachment(
       gateway: parseAddress(lease.gateway)!,
     },
     prepare: async (pid) => {
-      await ip.run(vethCommands(lease, pid), lease.veth);
+      // ip is spawned here, after the clone (the child would inherit a pipe made before it), and before
+      // this function's first await, so that it starts while the caller joins the cgroup.
+      await ipBatch(vethCommands(lease, pid));
       if (lease.ports.length > 0) {
         await applyRules(
           lease.firewall,
@@ -203,7 +188,6 @@ async function bridgeAttachment(
         );
       }
     },
-    abort: () => ip.close(),
   };
 }
 
