@@ -1,4 +1,5 @@
 /** Runs the network tools (ip, iptables-restore, iptables-save), feeding a batch on stdin. */
+import { runProgram } from "../../ffi/command.ts";
 import { NetworkError } from "../errors.ts";
 
 /** Where a tool comes from on Debian, for the error that says how to get it. */
@@ -8,43 +9,37 @@ function packageOf(program: string): string {
 
 /**
  * Runs `program args` with `input` on stdin; resolves to its stdout, or fails with its error lines. The
- * process is spawned before this returns, so that the caller's synchronous work overlaps its start-up.
+ * process is started before this returns (by husk's own routine: ffi/command.ts), so that the caller's
+ * synchronous work overlaps its start-up.
  */
-export function runTool(program: string, args: readonly string[], input = ""): Promise<string> {
-  let child: Deno.ChildProcess;
-  try {
-    child = new Deno.Command(program, {
-      args: [...args],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-      // sbin is where these live, and a non-login PATH may lack it.
-      env: { PATH: `${Deno.env.get("PATH") ?? ""}:/usr/sbin:/sbin` },
-    }).spawn();
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      return Promise.reject(
-        new NetworkError(
-          `${program} not found: bridge networking needs it (apt-get install ${packageOf(program)}), ` +
-            `or run with --network none`,
-        ),
-      );
-    }
-    throw e;
+export async function runTool(program: string, args: readonly string[], input = ""): Promise<string> {
+  // sbin is where these live, and a non-login PATH may lack it.
+  const path = `${Deno.env.get("PATH") ?? ""}:/usr/sbin:/sbin`;
+  const found = path.split(":").filter((dir) => dir.startsWith("/")).map((dir) => `${dir}/${program}`)
+    .find((candidate) => isExecutable(candidate));
+  if (found === undefined) {
+    throw new NetworkError(
+      `${program} not found: bridge networking needs it (apt-get install ${packageOf(program)}), ` +
+        `or run with --network none`,
+    );
   }
-  return finish(program, child, input);
+  const env = Object.entries({ ...Deno.env.toObject(), PATH: path }).map(([k, v]) => `${k}=${v}`);
+  const out = await runProgram(found, args, env, new TextEncoder().encode(input));
+  if (!(out.status.exited && out.status.code === 0)) {
+    const error = out.stderr.trim().split("\n").filter(Boolean);
+    const status = out.status.exited ? `exit code ${out.status.code}` : `signal ${out.status.signal}`;
+    throw new NetworkError(`${program} failed: ${error.join("; ") || status}`);
+  }
+  return out.stdout;
 }
 
-async function finish(program: string, child: Deno.ChildProcess, input: string): Promise<string> {
-  const writer = child.stdin.getWriter();
-  if (input !== "") await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const out = await child.output();
-  if (!out.success) {
-    const error = new TextDecoder().decode(out.stderr).trim().split("\n").filter(Boolean);
-    throw new NetworkError(`${program} failed: ${error.join("; ") || `exit code ${out.code}`}`);
+function isExecutable(path: string): boolean {
+  try {
+    const stat = Deno.statSync(path);
+    return stat.isFile && (stat.mode! & 0o111) !== 0;
+  } catch {
+    return false;
   }
-  return new TextDecoder().decode(out.stdout);
 }
 
 /**
