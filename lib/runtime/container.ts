@@ -231,15 +231,15 @@ export async function startCreated(
   config: ContainerConfig,
   detach: boolean,
   restartCount = 0,
-  /** Just created: "created" is recorded and no earlier run left a cgroup. */
+  /** Just created: it reads as created, and no earlier run left an exit record, a cgroup or a lease. */
   fresh = false,
 ): Promise<Container> {
   const dir = containerDir(paths, config.id);
-  // A restart begins a new exit record; the old one would make the new run look finished.
-  for (const stale of ["exit", "exit.tmp"]) removeIfExists(`${dir}/${stale}`);
   writeHostname(paths, config);
   if (detach) installedMonitor(paths);
   if (!(restartCount === 0 && fresh)) {
+    // A restart begins a new exit record; the old one would make the new run look finished.
+    for (const stale of ["exit", "exit.tmp"]) removeIfExists(`${dir}/${stale}`);
     // "created" again before the cgroup exists: a collection of stale cgroups counts this one as live.
     await withLockAsync(paths, async () => {
       writeState(paths, config.id, { ...createdState(), restartCount });
