@@ -5,6 +5,7 @@
  * (4 to 6 ms for the first program a husk command runs, on its main thread).
  */
 import { closeFds, pipe, readAsync, readFull, writeAll } from "./fd.ts";
+import { strerror } from "./libc.ts";
 import { waitPid, type WaitStatus } from "./process.ts";
 import { type RawStep, spawn } from "./spawn.ts";
 
@@ -19,7 +20,7 @@ export interface ProgramResult {
 /** A program that could not be started: `errno` from its execve (ENOENT: no such file). */
 export class ProgramStartError extends Error {
   constructor(readonly path: string, readonly errno: number) {
-    super(`cannot run ${path} (errno ${errno})`);
+    super(`cannot run ${path}: ${strerror(errno)}`);
     this.name = "ProgramStartError";
   }
 }

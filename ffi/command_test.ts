@@ -22,7 +22,9 @@ Deno.test("runProgram: no descriptor of the runtime but 0, 1 and 2 reaches the p
 Deno.test("runProgram: a program that does not exist is a ProgramStartError with ENOENT", async () => {
   await rejects(
     () => runProgram("/nonexistent/tool", [], [], encode("")),
-    (e) => e instanceof ProgramStartError && e.errno === 2 && e.path === "/nonexistent/tool",
+    (e) =>
+      e instanceof ProgramStartError && e.errno === 2 && e.path === "/nonexistent/tool" &&
+      e.message === "cannot run /nonexistent/tool: No such file or directory",
   );
 });
 

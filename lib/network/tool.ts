@@ -1,5 +1,5 @@
 /** Runs the network tools (ip, iptables-restore, iptables-save), feeding a batch on stdin. */
-import { runProgram } from "../../ffi/command.ts";
+import { ProgramStartError, runProgram } from "../../ffi/command.ts";
 import { NetworkError } from "../errors.ts";
 
 /** Where a tool comes from on Debian, for the error that says how to get it. */
@@ -24,7 +24,9 @@ export async function runTool(program: string, args: readonly string[], input = 
     );
   }
   const env = Object.entries({ ...Deno.env.toObject(), PATH: path }).map(([k, v]) => `${k}=${v}`);
-  const out = await runProgram(found, args, env, new TextEncoder().encode(input));
+  const out = await runProgram(found, args, env, new TextEncoder().encode(input)).catch((e) => {
+    throw e instanceof ProgramStartError ? new NetworkError(e.message) : e;
+  });
   if (!(out.status.exited && out.status.code === 0)) {
     const error = out.stderr.trim().split("\n").filter(Boolean);
     const status = out.status.exited ? `exit code ${out.status.code}` : `signal ${out.status.signal}`;
