@@ -6,7 +6,7 @@
  * that separate roots (tests, users) never see each other.
  */
 export const DEFAULT_ROOT = "/var/lib/husk";
-export const DEFAULT_RUN = "/run/husk";
+const DEFAULT_RUN = "/run/husk";
 
 export interface StatePaths {
   /** Absolute and normalized. */
