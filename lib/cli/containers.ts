@@ -11,6 +11,9 @@ export function findContainer(paths: StatePaths, ref: string): ContainerRecord {
   return found.record;
 }
 
+/** A reference's failure, as one line on stderr. */
+const reportFailure = (message: string) => console.error(`husk: ${message}`);
+
 /**
  * Runs `action` for each reference, as Docker does for `stop a b c`: a failure is reported and the others go
  * on; the exit code is 1 if any failed.
@@ -18,7 +21,7 @@ export function findContainer(paths: StatePaths, ref: string): ContainerRecord {
 export async function forEachRef(
   refs: readonly string[],
   action: (ref: string) => Promise<void> | void,
-  report: (message: string) => void,
+  report: (message: string) => void = reportFailure,
 ): Promise<number> {
   let code = 0;
   for (const ref of refs) {
@@ -29,5 +32,21 @@ export async function forEachRef(
       code = 1;
     }
   }
+  return code;
+}
+
+/**
+ * Docker's `inspect`: one JSON array of what `describe` gives for each reference that it finds, printed once;
+ * a reference that fails is reported (exit code 1) and the others go on.
+ */
+export async function inspectEach(
+  refs: readonly string[],
+  describe: (ref: string) => unknown,
+): Promise<number> {
+  const found: unknown[] = [];
+  const code = await forEachRef(refs, (ref) => {
+    found.push(describe(ref));
+  });
+  console.log(JSON.stringify(found, null, 4));
   return code;
 }

@@ -14,7 +14,7 @@ import {
   needExactly,
   refuseArguments,
 } from "./command.ts";
-import { forEachRef } from "./containers.ts";
+import { forEachRef, inspectEach } from "./containers.ts";
 import { humanDuration, humanSize, renderTable } from "./table.ts";
 
 /** The rows of `husk images`: one per name, `<none>` for an image without one; newest first. */
@@ -79,7 +79,7 @@ export const rmi: CommandModule = {
     needArguments("rmi", rest);
     return forEachRef(rest, (name) => {
       removeImageNamed(paths, name, values.force === true).forEach((line) => console.log(line));
-    }, (message) => console.error(`husk: ${message}`));
+    });
   },
 };
 
@@ -114,12 +114,7 @@ const imageInspect: CommandModule = {
   interspersed: true,
   main: async (paths, _values, rest) => {
     needArguments("image inspect", rest);
-    const found: Record<string, unknown>[] = [];
-    const code = await forEachRef(rest, (name) => {
-      found.push(inspectImage(paths, name));
-    }, (message) => console.error(`husk: ${message}`));
-    console.log(JSON.stringify(found, null, 4));
-    return code;
+    return await inspectEach(rest, (name) => inspectImage(paths, name));
   },
 };
 

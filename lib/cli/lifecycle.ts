@@ -26,8 +26,6 @@ import { type CommandModule, needArguments, refuseArguments } from "./command.ts
 import { findContainer, forEachRef } from "./containers.ts";
 import type { FlagValues } from "./flags.ts";
 
-const report = (message: string) => console.error(`husk: ${message}`);
-
 /** A signal given as KILL, SIGKILL or 9. */
 export function parseSignal(text: string): number {
   const name = text.toUpperCase().replace(/^SIG/, "");
@@ -55,7 +53,7 @@ export const stop: CommandModule = {
     return forEachRef(needArguments("stop", rest), async (ref) => {
       await stopContainer(paths, findContainer(paths, ref), seconds);
       console.log(ref);
-    }, report);
+    });
   },
 };
 
@@ -69,7 +67,7 @@ export const kill: CommandModule = {
     return forEachRef(needArguments("kill", rest), (ref) => {
       signalContainer(findContainer(paths, ref), signal);
       console.log(ref);
-    }, report);
+    });
   },
 };
 
@@ -82,7 +80,7 @@ export const rm: CommandModule = {
     const code = await forEachRef(needArguments("rm", rest), async (ref) => {
       await removeContainer(paths, findContainer(paths, ref), values.force === true);
       console.log(ref);
-    }, report);
+    });
     await collectStale(paths);
     return code;
   },
@@ -97,7 +95,7 @@ export const wait: CommandModule = {
     forEachRef(needArguments("wait", rest), async (ref) => {
       const { exitCode } = await waitForExit(paths, findContainer(paths, ref).config.id);
       console.log(exitCode ?? -1);
-    }, report),
+    }),
 };
 
 export const start: CommandModule = {
@@ -110,7 +108,7 @@ export const start: CommandModule = {
       const record = findContainer(paths, ref);
       if (record.state.status !== "running") await restartContainer(paths, record);
       console.log(ref);
-    }, report),
+    }),
 };
 
 export const restart: CommandModule = {
@@ -124,7 +122,7 @@ export const restart: CommandModule = {
       await stopContainer(paths, findContainer(paths, ref), seconds);
       await restartContainer(paths, findContainer(paths, ref));
       console.log(ref);
-    }, report);
+    });
   },
 };
 

@@ -11,7 +11,7 @@ import {
   needExactly,
   refuseArguments,
 } from "./command.ts";
-import { forEachRef } from "./containers.ts";
+import { forEachRef, inspectEach } from "./containers.ts";
 import { renderTable } from "./table.ts";
 
 /** -o/--opt: the one driver option husk knows, Docker's MTU option (or plain mtu=N). */
@@ -121,12 +121,7 @@ const inspect: CommandModule = {
   main: async (paths, _values, rest) => {
     needArguments("network inspect", rest);
     await collectStale(paths);
-    const found: unknown[] = [];
-    const code = await forEachRef(rest, (ref) => {
-      found.push(inspectNetwork(paths, ref));
-    }, (m) => console.error(`husk: ${m}`));
-    console.log(JSON.stringify(found, null, 4));
-    return code;
+    return await inspectEach(rest, (ref) => inspectNetwork(paths, ref));
   },
 };
 
@@ -142,7 +137,7 @@ const rm: CommandModule = {
     return await forEachRef(rest, async (ref) => {
       await removeNetwork(paths, ref);
       console.log(ref);
-    }, (m) => console.error(`husk: ${m}`));
+    });
   },
 };
 

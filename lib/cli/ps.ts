@@ -4,7 +4,7 @@ import { currentRecords } from "../runtime/status.ts";
 import { collectStale } from "../runtime/status.ts";
 import type { ContainerRecord } from "../state/store.ts";
 import { type CommandModule, needArguments, refuseArguments } from "./command.ts";
-import { findContainer, forEachRef } from "./containers.ts";
+import { findContainer, inspectEach } from "./containers.ts";
 import { InvalidInputError } from "../errors.ts";
 import { commandColumn, humanDuration, renderTable } from "./table.ts";
 import { DEFAULT_NETWORK } from "../network/names.ts";
@@ -216,13 +216,10 @@ export const inspect: CommandModule = {
   flags: [],
   main: async (paths, _values, rest) => {
     needArguments("inspect", rest);
-    const found: Record<string, unknown>[] = [];
     const leases = readLeases(paths);
-    const code = await forEachRef(rest, (ref) => {
+    return await inspectEach(rest, (ref) => {
       const record = findContainer(paths, ref);
-      found.push(inspectJson(record, leases[record.config.id] ?? null));
-    }, (m) => console.error(`husk: ${m}`));
-    console.log(JSON.stringify(found, null, 4));
-    return code;
+      return inspectJson(record, leases[record.config.id] ?? null);
+    });
   },
 };

@@ -119,6 +119,6 @@ export const update: CommandModule = {
         writeAtomic(`${containerDir(paths, config.id)}/config.json`, JSON.stringify(config, null, 2));
       });
       console.log(ref);
-    }, (m) => console.error(`husk: ${m}`));
+    });
   },
 };
