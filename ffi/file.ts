@@ -16,7 +16,7 @@ const IOV_MAX = 1024;
  * Writes all of `chunks` to `fd` with writev: one call to another thread for a file's pieces, and no copy
  * of them into one buffer.
  */
-async function writeAll(fd: number, path: string, chunks: readonly Uint8Array[]): Promise<void> {
+export async function writeAll(fd: number, path: string, chunks: readonly Uint8Array[]): Promise<void> {
   let rest = chunks.filter((c) => c.length > 0);
   while (rest.length > 0) {
     const batch = rest.slice(0, IOV_MAX);
@@ -57,6 +57,19 @@ function setAttributes(fd: number, path: string, attrs: FileAttributes): void {
     // futimens(fd, times) is utimensat(fd, NULL, times, 0).
     sys(`set the times of ${path}`, "utimensat", fd, null, ptr(new BigInt64Array([sec, nsec, sec, nsec])), 0);
   }
+}
+
+/** Creates `path` (it must not exist) for writing, on this thread; returns its descriptor. */
+export function createFile(path: string, mode: number): number {
+  const fd = syscall("openat", AT_FDCWD, ptr(cstring(path)), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) {
+    throw fd === -EEXIST ? new Deno.errors.AlreadyExists(`open ${path}`) : new SysError(`open ${path}`, -fd);
+  }
+  return fd;
+}
+
+export function closeFile(fd: number): void {
+  syscall("close", fd);
 }
 
 /** Creates `path` (it must not exist), writes `content` to it and gives it `attrs`. */

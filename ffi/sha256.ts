@@ -37,7 +37,7 @@ export function sha256Bytes(data: Uint8Array): Uint8Array {
   return md;
 }
 
-/** A sha256 computed on worker threads, in the order of the updates; `update` copies its chunk. */
+/** A sha256 computed on worker threads, in the order of the updates; `update` copies its chunk, `take` does not. */
 export class Sha256 {
   #ctx = new Uint8Array(new ArrayBuffer(CTX_SIZE));
   #pointer = Deno.UnsafePointer.of(this.#ctx);
@@ -60,6 +60,18 @@ export class Sha256 {
       at += n;
       if (this.#filled === BATCH) this.#handOver();
     }
+  }
+
+  /**
+   * Hashes `chunk` where it lies, after everything before it: no copy, for large chunks that do not change
+   * until the promise resolves.
+   */
+  take(chunk: Uint8Array): Promise<void> {
+    if (this.#filled > 0) this.#handOver();
+    const ctx = this.#pointer;
+    const done = this.#last.then(() => libcrypto().SHA256_Update(ctx, chunk, BigInt(chunk.length)));
+    this.#last = done;
+    return done.then(() => {});
   }
 
   #handOver(): void {

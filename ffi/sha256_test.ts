@@ -41,3 +41,15 @@ Deno.test("sha256: a stream of several megabytes equals the one-piece digest; a 
 Deno.test("sha256: an empty stream", async () => {
   equal(hex(await new Sha256().digest()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 });
+
+Deno.test("sha256: chunks taken in place, between copied updates, hash as the whole", async () => {
+  const data = new Uint8Array(3 * 1024 * 1024 + 5);
+  for (let i = 0; i < data.length; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
+  const hash = new Sha256();
+  hash.update(data.subarray(0, 1000));
+  const taken = [hash.take(data.subarray(1000, 2_000_000))];
+  hash.update(data.subarray(2_000_000, 2_000_100));
+  taken.push(hash.take(data.subarray(2_000_100)));
+  await Promise.all(taken);
+  equal(hex(await hash.digest()), hex(sha256Bytes(data)));
+});

@@ -12,6 +12,11 @@ export class Hasher {
     this.#hash.update(chunk);
     this.size += chunk.length;
   }
+  /** Hashes a large chunk in place (see Sha256.take): it must not change until the promise resolves. */
+  take(chunk: Uint8Array): Promise<void> {
+    this.size += chunk.length;
+    return this.#hash.take(chunk);
+  }
   async digest(): Promise<string> {
     return hex(await this.#hash.digest());
   }

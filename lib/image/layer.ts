@@ -3,15 +3,17 @@
  * as a lower layer. Hashes the uncompressed stream on the way: the result must equal the config's diff_id.
  * Never follows a symbolic link: every parent of an entry must be a real directory of this layer.
  */
-import { Readable, type Transform } from "node:stream";
-import { createGunzip, createZstdDecompress } from "node:zlib";
 // @ts-types="@types/tar-stream"
 import tar from "tar-stream";
+import type { Decoder } from "../../ffi/decoder.ts";
 import { writeNewFile } from "../../ffi/file.ts";
+import { GzipDecoder } from "../../ffi/zlib.ts";
+import { ZstdDecoder } from "../../ffi/zstd.ts";
 import { cstring, SysError } from "../../ffi/libc.ts";
 import { ptr, sys, syscall } from "../../ffi/native.ts";
 import { HuskError } from "../errors.ts";
 import { type EntryPlan, LayerError, parents, planEntry } from "./entry.ts";
+import { eachBatch } from "./batches.ts";
 import { Hasher } from "./digest.ts";
 
 const S_IFCHR = 0o020000, S_IFBLK = 0o060000, S_IFIFO = 0o010000;
@@ -32,16 +34,9 @@ export function compressionOf(magic: Uint8Array): "gzip" | "zstd" | null {
   return null;
 }
 
-/** Output chunks of 128 KiB instead of node:zlib's 16: each chunk costs the streams, the parser and the hash. */
-const GUNZIP_CHUNK = 128 * 1024;
-
-function decompressor(magic: Uint8Array): Transform | null {
+function decoderFor(magic: Uint8Array): Decoder | null {
   const compression = compressionOf(magic);
-  return compression === "gzip"
-    ? createGunzip({ chunkSize: GUNZIP_CHUNK })
-    : compression === "zstd"
-    ? createZstdDecompress()
-    : null;
+  return compression === "gzip" ? new GzipDecoder() : compression === "zstd" ? new ZstdDecoder() : null;
 }
 
 export interface Extracted {
@@ -51,62 +46,131 @@ export interface Extracted {
   size: number;
 }
 
-/** The stream's first chunk, and the stream again from its start. */
-async function peek(source: ReadableStream<Uint8Array>): Promise<[Uint8Array, ReadableStream<Uint8Array>]> {
-  const reader = source.getReader();
-  const first = await reader.read();
-  const head = first.value ?? new Uint8Array();
-  const whole = new ReadableStream<Uint8Array>({
-    start(controller) {
-      if (first.done) controller.close();
-      else controller.enqueue(head);
-    },
-    async pull(controller) {
-      const { value, done } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: (reason) => reader.cancel(reason),
+/** Resolves once the parser wants more input, or is gone (destroyed by a failure). */
+function drained(extract: tar.Extract): Promise<void> {
+  return new Promise((resolve) => {
+    if (extract.destroyed) return resolve();
+    const done = () => {
+      extract.off("drain", done);
+      extract.off("close", done);
+      resolve();
+    };
+    extract.on("drain", done);
+    extract.on("close", done);
   });
-  return [head, whole];
+}
+
+const asLayerError = (e: unknown) =>
+  e instanceof HuskError || !(e instanceof Error)
+    ? e
+    : new LayerError(`cannot extract layer: ${e.message}`, undefined, { cause: e });
+
+/**
+ * Extracts a layer's blob, batch by batch as it arrives (plain, gzip or zstd, told apart by its first
+ * bytes), into an empty directory. Each batch is decompressed on a worker thread while the previous one is
+ * parsed; the uncompressed stream is hashed where it lies.
+ */
+export class LayerExtractor {
+  #hasher = new Hasher();
+  #extract = tar.extract();
+  #writer: LayerWriter;
+  #decoder: Decoder | null | undefined;
+  /** The batches' decompression, one after another. */
+  #decoding: Promise<void> = Promise.resolve();
+  /** Their output handed to the parser, in order. */
+  #feeding: Promise<void> = Promise.resolve();
+  /** The parser's entries applied to the directory. */
+  #applying: Promise<void>;
+
+  constructor(dir: string) {
+    this.#writer = new LayerWriter(dir);
+    this.#applying = this.#apply();
+    this.#applying.catch(() => {}); // Thrown by finish.
+  }
+
+  /**
+   * Takes the next batch; resolves once the batch is no longer needed (decompressed) and the one before it
+   * is parsed, which keeps at most two batches' output waiting for the parser.
+   */
+  push(batch: Uint8Array): Promise<void> {
+    const decoded = this.#decoding.then(() => this.#decode(batch));
+    const fedBefore = this.#feeding;
+    this.#decoding = decoded.then(() => {});
+    this.#feeding = Promise.all([fedBefore, decoded]).then(([, pieces]) => this.#feed(pieces));
+    this.#decoding.catch(() => {});
+    this.#feeding.catch(() => {});
+    return Promise.all([decoded, fedBefore]).then(() => {});
+  }
+
+  /** After the last batch: checks the stream's end and finishes the directory; returns the diff_id. */
+  async finish(): Promise<Extracted> {
+    try {
+      await this.#decoding;
+      this.#decoder?.finish();
+      await this.#feeding;
+      this.#extract.end();
+      await this.#applying;
+      this.#decoder?.close();
+      return { diffId: await this.#hasher.digest(), size: this.#hasher.size };
+    } catch (e) {
+      await this.abort();
+      throw asLayerError(e);
+    }
+  }
+
+  /** Stops after a failure (here or in the source): waits for the work in flight, frees the decoder. */
+  async abort(): Promise<void> {
+    // With an error: tar-stream's iterator waits forever for an entry asked for after a plain destroy.
+    this.#extract.destroy(new Error("extraction stopped"));
+    await Promise.all([this.#decoding, this.#feeding, this.#applying].map((p) => p.catch(() => {})));
+    this.#decoder?.close();
+  }
+
+  #decode(batch: Uint8Array): Promise<Uint8Array[]> | Uint8Array[] {
+    this.#decoder ??= decoderFor(batch);
+    // A plain layer's batch is copied: the parser and the file writes keep pieces of it.
+    return this.#decoder === null ? [batch.slice()] : this.#decoder.decode(batch);
+  }
+
+  /** Hands decompressed pieces (never written again) to the hash and the parser. */
+  async #feed(pieces: Uint8Array[]): Promise<void> {
+    for (const piece of pieces) {
+      // Every byte is hashed, the padding after the tar's end-of-archive blocks included.
+      void this.#hasher.take(piece);
+      if (!this.#extract.write(piece)) await drained(this.#extract);
+      // The parser was destroyed: its failure is the one to report.
+      if (this.#extract.destroyed) {
+        await this.#applying.then(() => Promise.reject(new Error("extraction stopped")));
+      }
+    }
+  }
+
+  async #apply(): Promise<void> {
+    try {
+      for await (const entry of this.#extract) {
+        const plan = await this.#writer.begin(entry.header);
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of entry) chunks.push(chunk as Uint8Array);
+        this.#writer.end(entry.header, plan, chunks);
+      }
+      await this.#writer.finish();
+    } catch (e) {
+      await this.#writer.settle().catch(() => {});
+      throw e;
+    }
+  }
 }
 
 /** Extracts a layer's blob, as it arrives, into the empty directory `dir`. */
 export async function extractLayer(source: ReadableStream<Uint8Array>, dir: string): Promise<Extracted> {
-  const hasher = new Hasher();
-  const [magic, whole] = await peek(source);
-  const unpack = decompressor(magic);
-  const input = Readable.fromWeb(whole as never);
-  const tarStream: Readable = unpack ? input.pipe(unpack) : input;
-  input.on("error", (e) => tarStream.destroy(e));
-  const extract = tar.extract();
-  // Fed by hand: every byte is hashed, the padding after the tar's end-of-archive blocks included.
-  const feeding = (async () => {
-    for await (const chunk of tarStream) {
-      hasher.update(chunk);
-      if (!extract.write(chunk)) await new Promise((resolve) => extract.once("drain", resolve));
-    }
-    extract.end();
-  })();
-  feeding.catch((e) => extract.destroy(e));
-  const writer = new LayerWriter(dir);
+  const extractor = new LayerExtractor(dir);
   try {
-    for await (const entry of extract) {
-      const plan = await writer.begin(entry.header);
-      const chunks: Uint8Array[] = [];
-      for await (const chunk of entry) chunks.push(chunk as Uint8Array);
-      writer.end(entry.header, plan, chunks);
-    }
-    await feeding;
-    await writer.finish();
+    await eachBatch(source, (batch) => extractor.push(batch));
   } catch (e) {
-    input.destroy();
-    await writer.settle().catch(() => {});
-    throw e instanceof HuskError || !(e instanceof Error)
-      ? e
-      : new LayerError(`cannot extract layer: ${e.message}`, undefined, { cause: e });
+    await extractor.abort();
+    throw asLayerError(e);
   }
-  return { diffId: await hasher.digest(), size: hasher.size };
+  return await extractor.finish();
 }
 
 /** Regular files being written at once: creating a file costs the kernel more than parsing it costs us. */

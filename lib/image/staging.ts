@@ -4,10 +4,12 @@
  * rewritten atomically. An interrupted operation leaves only its staging directory, which is removed by
  * the operation itself or, once its process is gone (SIGKILL), by the next operation or garbage collection.
  */
+import { closeFile, createFile, writeAll } from "../../ffi/file.ts";
 import { markTopDirectory } from "../../ffi/topdir.ts";
 import { HuskError } from "../errors.ts";
 import { exists } from "../files.ts";
 import type { StatePaths } from "../state/paths.ts";
+import { eachBatch } from "./batches.ts";
 import { addImage, type ImageRecord, layerSize } from "./catalog.ts";
 import { Hasher, sha256 } from "./digest.ts";
 import {
@@ -26,6 +28,67 @@ import {
 export class DigestMismatchError extends HuskError {}
 
 const live = new Set<Staging>();
+
+/**
+ * A blob being received into the staging area: each batch is hashed and appended on worker threads (in
+ * order); at the end its digest is checked, and only then does the blob count as staged.
+ */
+export class BlobWriter {
+  #hasher = new Hasher();
+  #fd: number | null;
+  /** The appends, one after another. */
+  #written: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly staging: Staging,
+    readonly path: string,
+    readonly expected: string | undefined,
+    readonly what: string,
+  ) {
+    this.#fd = createFile(path, 0o644);
+  }
+
+  /** Hashes and appends `batch`; resolves once neither needs it any more. */
+  write(batch: Uint8Array): Promise<void> {
+    const fd = this.#fd!;
+    const hashed = this.#hasher.take(batch);
+    this.#written = this.#written.then(() => writeAll(fd, this.path, [batch]));
+    return Promise.all([hashed, this.#written]).then(() => {});
+  }
+
+  /**
+   * Waits for the last append and checks the digest: the blob is then staged. A mismatch is a
+   * DigestMismatchError naming the blob, and nothing is kept.
+   */
+  async finish(): Promise<{ digest: string; size: number }> {
+    let digest: string;
+    try {
+      await this.#written;
+      digest = await this.#hasher.digest();
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    if (this.expected !== undefined && digest !== this.expected) {
+      this.abort();
+      throw new DigestMismatchError(
+        `${this.what} ${this.expected} failed verification: its content has digest ${digest}`,
+      );
+    }
+    closeFile(this.#fd!);
+    this.#fd = null;
+    this.staging.blobs.set(digest, this.path);
+    return { digest, size: this.#hasher.size };
+  }
+
+  /** Drops the blob (after a failure: no append may be in flight). */
+  abort(): void {
+    if (this.#fd === null) return;
+    closeFile(this.#fd);
+    this.#fd = null;
+    Deno.removeSync(this.path);
+  }
+}
 
 /** An operation's private staging directory; `dispose()` removes whatever was not committed. */
 export class Staging {
@@ -73,64 +136,25 @@ export class Staging {
     return this.blobs.get(digest) ?? blobPath(this.paths, digest);
   }
 
-  /**
-   * Passes a blob's stream through while writing it into the staging area; `done` settles once it has all
-   * passed: with its digest and size, or, when `expected` differs, with an error naming the blob (the stream
-   * errors too, and nothing is kept).
-   */
-  receiveBlob(
-    data: ReadableStream<Uint8Array>,
-    expected?: string,
-    what = "blob",
-  ): { stream: ReadableStream<Uint8Array>; done: Promise<{ digest: string; size: number }> } {
-    const path = `${this.dir}/blob-${crypto.randomUUID()}`;
-    const hasher = new Hasher();
-    const file = Deno.openSync(path, { write: true, createNew: true, mode: 0o644 });
-    const { promise: done, resolve, reject } = Promise.withResolvers<{ digest: string; size: number }>();
-    done.catch(() => {}); // A caller may only watch the stream.
-    let failed = false;
-    const fail = (e: unknown) => {
-      if (failed) return;
-      failed = true;
-      file.close();
-      Deno.removeSync(path);
-      reject(e);
-    };
-    const stream = data.pipeThrough(
-      new TransformStream<Uint8Array, Uint8Array>({
-        transform(chunk, out) {
-          hasher.update(chunk);
-          for (let n = 0; n < chunk.length;) n += file.writeSync(chunk.subarray(n));
-          out.enqueue(chunk);
-        },
-        flush: async () => {
-          const digest = await hasher.digest();
-          if (expected !== undefined && digest !== expected) {
-            const error = new DigestMismatchError(
-              `${what} ${expected} failed verification: its content has digest ${digest}`,
-            );
-            fail(error);
-            throw error;
-          }
-          file.close();
-          this.blobs.set(digest, path);
-          resolve({ digest, size: hasher.size });
-        },
-        cancel: fail,
-      }),
-    );
-    return { stream, done };
+  /** A new blob, written batch by batch and checked against `expected` (when given) at its end. */
+  blobWriter(expected?: string, what = "blob"): BlobWriter {
+    return new BlobWriter(this, `${this.dir}/blob-${crypto.randomUUID()}`, expected, what);
   }
 
-  /** Writes a stream as a blob (see receiveBlob). */
+  /** Writes a stream as a blob; a digest other than `expected` is a DigestMismatchError naming the blob. */
   async writeBlob(
     data: ReadableStream<Uint8Array>,
     expected?: string,
     what = "blob",
   ): Promise<{ digest: string; size: number }> {
-    const { stream, done } = this.receiveBlob(data, expected, what);
-    await stream.pipeTo(new WritableStream());
-    return await done;
+    const blob = this.blobWriter(expected, what);
+    try {
+      await eachBatch(data, (batch) => blob.write(batch));
+    } catch (e) {
+      blob.abort();
+      throw e;
+    }
+    return await blob.finish();
   }
 
   writeBlobBytes(data: Uint8Array | string): { digest: string; size: number } {

@@ -5,7 +5,8 @@
  */
 import { HuskError } from "../errors.ts";
 import { checkedDigest } from "./digest.ts";
-import { type Extracted, extractLayer } from "./layer.ts";
+import { eachBatch } from "./batches.ts";
+import { type Extracted, extractLayer, LayerExtractor } from "./layer.ts";
 import type { Descriptor, ImageConfig, Manifest } from "./oci.ts";
 import { DigestMismatchError, type Staging } from "./staging.ts";
 
@@ -49,40 +50,28 @@ export async function unpackImage(
       return staging.layerSize(diffIds[i]);
     }
     // The layer is extracted as it downloads; the blob is kept too, for save and for other images.
-    let stream: ReadableStream<Uint8Array>;
-    let received: Promise<unknown> = Promise.resolve();
-    if (haveBlob) {
-      stream = (await Deno.open(staging.blobFile(layer.digest))).readable;
-    } else {
-      let done = 0;
-      const counted = (await source.open(layer)).pipeThrough(
-        new TransformStream<Uint8Array, Uint8Array>({
-          transform(chunk, out) {
-            done += chunk.length;
-            progress({ digest: short, status: "Downloading", done, total: layer.size });
-            out.enqueue(chunk);
-          },
-        }),
+    const dir = haveLayer ? null : staging.newLayerDir();
+    const extracted = haveBlob
+      ? await extractLayer((await Deno.open(staging.blobFile(layer.digest))).readable, dir!)
+      : await receiveLayer(
+        staging,
+        await source.open(layer),
+        layer,
+        dir,
+        (done) => progress({ digest: short, status: "Downloading", done, total: layer.size }),
       );
-      const blob = staging.receiveBlob(counted, layer.digest, "layer");
-      stream = blob.stream;
-      received = blob.done;
-    }
-    if (haveLayer) {
-      await stream.pipeTo(new WritableStream());
-      await received;
+    if (extracted === null) {
       progress({ digest: short, status: "Already exists" });
       return staging.layerSize(diffIds[i]);
     }
-    const dir = staging.newLayerDir();
-    const { diffId, size } = await extractWhileReceiving(stream, received, dir);
+    const { diffId, size } = extracted;
     if (diffId !== diffIds[i]) {
       throw new DigestMismatchError(
         `layer ${layer.digest} failed verification: its uncompressed content has digest ${diffId}, ` +
           `the image config's diff_id is ${diffIds[i]}`,
       );
     }
-    staging.layers.set(diffId, dir);
+    staging.layers.set(diffId, dir!);
     staging.layerSizes.set(diffId, size);
     progress({ digest: short, status: "Pull complete" });
     return size;
@@ -111,34 +100,32 @@ async function fetchBlob(
 }
 
 /**
- * Extracts a layer as its blob arrives. When extraction fails, the blob is still received to its end: a
- * download that does not match its digest is the cause to report (a corrupt gzip stream fails first).
+ * Receives a layer's blob and extracts it into `dir` as it arrives (`dir` null: the layer is already
+ * stored). When extraction fails, the blob is still received to its end: a download that does not match
+ * its digest is the cause to report (a corrupt gzip stream fails first).
  */
-async function extractWhileReceiving(
+async function receiveLayer(
+  staging: Staging,
   stream: ReadableStream<Uint8Array>,
-  received: Promise<unknown>,
-  dir: string,
-): Promise<Extracted> {
-  const reader = stream.getReader();
-  const view = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const { value, done } = await reader.read();
-      if (done) controller.close();
-      else controller.enqueue(value);
-    },
-    cancel: () => {}, // The rest is drained below.
-  });
+  layer: Descriptor,
+  dir: string | null,
+  progress: (done: number) => void,
+): Promise<Extracted | null> {
+  const blob = staging.blobWriter(layer.digest, "layer");
+  const extractor = dir === null ? null : new LayerExtractor(dir);
+  let extracting = extractor !== null, done = 0;
   try {
-    const extracted = await extractLayer(view, dir);
-    await received;
-    return extracted;
+    await eachBatch(stream, async (batch) => {
+      done += batch.length;
+      progress(done);
+      const extracted = extracting ? extractor!.push(batch).catch(() => void (extracting = false)) : null;
+      await Promise.all([blob.write(batch), extracted]);
+    });
+    await blob.finish();
   } catch (e) {
-    try {
-      while (!(await reader.read()).done) { /* drained into the blob */ }
-      await received;
-    } catch (download) {
-      if (download instanceof DigestMismatchError) throw download;
-    }
+    blob.abort();
+    await extractor?.abort();
     throw e;
   }
+  return await extractor?.finish() ?? null;
 }
