@@ -63,6 +63,7 @@ Deno.test("eachBatch: a failing handler stops the stream (cancelled) and its err
   });
   await rejects(
     eachBatch(endless, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
       if (++handled === 2) throw new Error("disk full");
     }),
     /disk full/,
