@@ -4,9 +4,9 @@
  * the main thread goes on decompressing and parsing.
  */
 import { cstring, SysError } from "./libc.ts";
-import { ptr, sys, syscall, syscallAsync } from "./native.ts";
+import { ptr, runSteps, sys, syscall, syscallAsync, syscallNumber } from "./native.ts";
 
-const EEXIST = 17, AT_FDCWD = -100;
+const EEXIST = 17, ENOSPC = 28, AT_FDCWD = -100;
 const O_WRONLY = 0o1, O_CREAT = 0o100, O_EXCL = 0o200, O_CLOEXEC = 0o2000000;
 
 /** The most buffers one writev takes (Linux's UIO_MAXIOV). */
@@ -95,4 +95,99 @@ export async function writeNewFile(
   } finally {
     syscall("close", fd);
   }
+}
+
+export interface NewFile {
+  path: string;
+  content: readonly Uint8Array[];
+  attrs: FileAttributes;
+}
+
+/** Flags of a step (spawn.S): keep its result (the new descriptor), pass the kept one as the first argument. */
+const SAVE = 2n, USE_SAVED = 4n;
+const STEP_WORDS = 8;
+
+/**
+ * Creates and writes several small files in one call to a worker thread: for each, open, writev, fchown,
+ * fchmod, futimens and close (a file each time cost two hand-overs to another thread, which cost more than
+ * the kernel's work). Resolves to each file's failure, null when written; a file that exists already fails
+ * with AlreadyExists. The files after a failed one are still written.
+ */
+export async function writeNewFiles(files: readonly NewFile[]): Promise<(Error | null)[]> {
+  const failures: (Error | null)[] = files.map(() => null);
+  for (let from = 0; from < files.length;) {
+    const batch = files.slice(from);
+    /** Per step: its file (in the batch) and what it does, for the error. */
+    const owners: { file: number; what: string; open: number }[] = [];
+    const words: bigint[] = [];
+    /** What the steps point at, alive until the call returns. */
+    const held: ArrayBufferView[] = [];
+    const step = (file: number, what: string, open: number, nr: bigint, flags: bigint, ...args: bigint[]) => {
+      owners.push({ file, what, open });
+      words.push(nr, ...args, ...Array(6 - args.length).fill(0n), flags);
+    };
+    const address = (view: ArrayBufferView) => (held.push(view), BigInt(Deno.UnsafePointer.value(ptr(view))));
+    batch.forEach(({ path, content, attrs }, file) => {
+      const open = owners.length;
+      const chunks = content.filter((c) => c.length > 0);
+      const iov = new BigUint64Array(chunks.length * 2);
+      chunks.forEach((c, i) => {
+        iov[2 * i] = address(c);
+        iov[2 * i + 1] = BigInt(c.length);
+      });
+      const flags = BigInt(O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
+      step(
+        file,
+        "open",
+        open,
+        syscallNumber("openat"),
+        SAVE,
+        BigInt.asUintN(64, -100n),
+        address(cstring(path)),
+        flags,
+        0o600n,
+      );
+      step(file, "write", open, syscallNumber("writev"), USE_SAVED, 0n, address(iov), BigInt(chunks.length));
+      step(file, "chown", open, syscallNumber("fchown"), USE_SAVED, 0n, BigInt(attrs.uid), BigInt(attrs.gid));
+      step(file, "chmod", open, syscallNumber("fchmod"), USE_SAVED, 0n, BigInt(attrs.mode));
+      if (attrs.mtime) {
+        const ms = attrs.mtime.getTime();
+        const sec = BigInt(Math.floor(ms / 1000)), nsec = BigInt((ms % 1000) * 1_000_000);
+        const times = new BigInt64Array([sec, nsec, sec, nsec]);
+        step(
+          file,
+          "set the times of",
+          open,
+          syscallNumber("utimensat"),
+          USE_SAVED,
+          0n,
+          0n,
+          address(times),
+          0n,
+        );
+      }
+      step(file, "close", open, syscallNumber("close"), USE_SAVED, 0n);
+    });
+    const table = new BigUint64Array(new ArrayBuffer(words.length * 8));
+    table.set(words);
+    const failed = await runSteps(table, owners.length);
+    const result = (i: number) => Number(BigInt.asIntN(64, table[i * STEP_WORDS + 6]));
+    // Written whole: writev may write less than asked (a full disk).
+    owners.forEach(({ file, what }, i) => {
+      if (i < failed && what === "write") {
+        const size = batch[file].content.reduce((n, c) => n + c.length, 0);
+        if (result(i) !== size) failures[from + file] = new SysError(`write ${batch[file].path}`, ENOSPC);
+      }
+    });
+    if (failed === owners.length) break;
+    const { file, what, open } = owners[failed];
+    const errno = -result(failed);
+    if (what !== "open" && what !== "close") syscall("close", result(open));
+    const path = batch[file].path;
+    failures[from + file] = what === "open" && errno === EEXIST
+      ? new Deno.errors.AlreadyExists(`open ${path}`)
+      : new SysError(`${what} ${path}`, errno);
+    from += file + 1;
+  }
+  return failures;
 }

@@ -1,5 +1,5 @@
 import { deepEqual, equal, rejects } from "node:assert/strict";
-import { writeNewFile } from "./file.ts";
+import { writeNewFile, writeNewFiles } from "./file.ts";
 
 Deno.test("file: a new file gets its pieces in order (more pieces than one writev takes), owner, mode, time", async () => {
   const dir = Deno.makeTempDirSync();
@@ -32,6 +32,60 @@ Deno.test("file: an empty file, and a file that exists already is refused", asyn
       Deno.errors.AlreadyExists,
     );
     equal(Deno.statSync(`${dir}/empty`).size, 0);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("file: several new files in one call get their pieces, owner, mode and time", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const mtime = new Date("2023-05-06T07:08:09.5Z");
+    const files = Array.from({ length: 40 }, (_, i) => ({
+      path: `${dir}/f${i}`,
+      content: [new TextEncoder().encode(`file ${i}\n`), new Uint8Array(i * 100).fill(i)],
+      attrs: {
+        uid: Deno.uid()!,
+        gid: Deno.gid()!,
+        mode: i % 2 ? 0o755 : 0o2640,
+        mtime: i % 3 ? mtime : undefined,
+      },
+    }));
+    deepEqual(await writeNewFiles(files), files.map(() => null));
+    for (const [i, f] of files.entries()) {
+      const data = Deno.readFileSync(f.path);
+      equal(new TextDecoder().decode(data.subarray(0, `file ${i}\n`.length)), `file ${i}\n`);
+      equal(data.length, `file ${i}\n`.length + i * 100);
+      const info = Deno.statSync(f.path);
+      equal(info.mode! & 0o7777, f.attrs.mode);
+      if (f.attrs.mtime) equal(info.mtime?.getTime(), mtime.getTime());
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("file: in one call, a file that exists and one that cannot be created fail alone, no descriptor left open", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/taken`, "before");
+    const fds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+    const open = fds();
+    const attrs = { uid: 0, gid: 0, mode: 0o644 };
+    const content = [new TextEncoder().encode("new")];
+    const failures = await writeNewFiles([
+      { path: `${dir}/a`, content, attrs },
+      { path: `${dir}/taken`, content, attrs },
+      { path: `${dir}/missing/b`, content, attrs },
+      { path: `${dir}/c`, content, attrs },
+    ]);
+    equal(failures[0], null);
+    equal(failures[1] instanceof Deno.errors.AlreadyExists, true, String(failures[1]));
+    equal(String(failures[2]), `SysError: open ${dir}/missing/b: No such file or directory`);
+    equal(failures[3], null);
+    equal(Deno.readTextFileSync(`${dir}/taken`), "before");
+    equal(Deno.readTextFileSync(`${dir}/c`), "new");
+    equal(fds(), open);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -4,7 +4,12 @@
  */
 import { libc, SysError } from "./libc.ts";
 import type { SyscallName } from "./syscalls.ts";
-import { RAW_SYSCALL_OFFSET, SPAWN_OFFSET, SPAWN_ROUTINE_X86_64 } from "./x86_64/routine.ts";
+import {
+  RAW_SYSCALL_OFFSET,
+  RUN_STEPS_OFFSET,
+  SPAWN_OFFSET,
+  SPAWN_ROUTINE_X86_64,
+} from "./x86_64/routine.ts";
 import { SYSCALLS_X86_64 } from "./x86_64/syscalls.ts";
 
 const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20, PAGE = 4096;
@@ -12,11 +17,13 @@ const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, MAP_PRIVATE = 2, MAP_ANONYMO
 const SPAWN = { parameters: ["pointer"], result: "i64" } as const;
 const RAW = { parameters: ["i64", "i64", "i64", "i64", "i64", "i64"], result: "i64" } as const;
 const RAW_ASYNC = { ...RAW, nonblocking: true } as const;
+const RUN_STEPS = { parameters: ["pointer", "u64"], result: "u64", nonblocking: true } as const;
 
 interface Routines {
   spawn: Deno.UnsafeFnPointer<typeof SPAWN>;
   raw: Deno.UnsafeFnPointer<typeof RAW>;
   rawAsync: Deno.UnsafeFnPointer<typeof RAW_ASYNC>;
+  runSteps: Deno.UnsafeFnPointer<typeof RUN_STEPS>;
 }
 
 let routines: Routines | undefined;
@@ -42,6 +49,7 @@ function load(): Routines {
     spawn: new Deno.UnsafeFnPointer(at<typeof SPAWN>(SPAWN_OFFSET), SPAWN),
     raw: new Deno.UnsafeFnPointer(at<typeof RAW>(RAW_SYSCALL_OFFSET), RAW),
     rawAsync: new Deno.UnsafeFnPointer(at<typeof RAW_ASYNC>(RAW_SYSCALL_OFFSET), RAW_ASYNC),
+    runSteps: new Deno.UnsafeFnPointer(at<typeof RUN_STEPS>(RUN_STEPS_OFFSET), RUN_STEPS),
   };
   return routines;
 }
@@ -82,4 +90,13 @@ export function ptr(buffer: ArrayBufferView): Deno.PointerValue {
 export async function syscallAsync(name: SyscallName, ...args: Word[]): Promise<number> {
   const a = [...args.map(word), 0n, 0n, 0n, 0n, 0n].slice(0, 5);
   return Number(await load().rawAsync.call(syscallNumber(name), a[0], a[1], a[2], a[3], a[4]));
+}
+
+/**
+ * Runs `count` steps of spawn.S's layout (64 bytes each: number, six arguments, flags) on a worker thread,
+ * in one call; each step's raw result lands in its last argument. Resolves to the index of the step that
+ * failed, or `count`.
+ */
+export async function runSteps(steps: BigUint64Array<ArrayBuffer>, count: number): Promise<number> {
+  return Number(await load().runSteps.call(Deno.UnsafePointer.of(steps), BigInt(count)));
 }

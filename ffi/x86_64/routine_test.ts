@@ -1,5 +1,5 @@
 import { deepEqual as assertEquals } from "node:assert/strict";
-import { RAW_SYSCALL_OFFSET, SPAWN_OFFSET, SPAWN_ROUTINE_X86_64 } from "./routine.ts";
+import { RAW_SYSCALL_OFFSET, RUN_STEPS_OFFSET, SPAWN_OFFSET, SPAWN_ROUTINE_X86_64 } from "./routine.ts";
 
 Deno.test("the embedded routine is the assembly of spawn.S", async () => {
   const dir = await Deno.makeTempDir();
@@ -30,6 +30,7 @@ Deno.test("the entry point offsets are the symbols of spawn.S", async () => {
     const offset = (name: string) => parseInt(nm.match(new RegExp(`^([0-9a-f]+) T ${name}$`, "m"))![1], 16);
     assertEquals(offset("raw_syscall"), RAW_SYSCALL_OFFSET);
     assertEquals(offset("husk_spawn"), SPAWN_OFFSET);
+    assertEquals(offset("run_steps"), RUN_STEPS_OFFSET);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

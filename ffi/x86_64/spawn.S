@@ -1,7 +1,15 @@
-# Two routines for x86_64. raw_syscall (offset 0) makes one system call and returns its raw result
+# Three routines for x86_64. raw_syscall (offset 0) makes one system call and returns its raw result
 # (-errno on failure), which a call made from a worker thread needs: errno is per thread.
 #
 #   long raw_syscall(long nr, long a0, long a1, long a2, long a3, long a4);
+#
+# run_steps (after husk_spawn) makes a list of system calls on the calling thread, in one call from
+# JavaScript (a worker thread's: the files of a layer are created a batch at a time). Steps are those of
+# husk_spawn's list below; it passes arg[0] to arg[4], writes each call's raw result into the step's arg[5],
+# and knows flags 2 (SAVE) and 4 (USE_SAVED). It stops at the first call that fails (-errno) and returns its
+# index; after the last step it returns the count.
+#
+#   u64 run_steps(struct step *steps, u64 count);      System V ABI: rdi = steps, rsi = count
 #
 # husk_spawn (offset 32) is the container start routine: clone, then run a list of raw syscalls, with no
 # libc, Rust or JavaScript code in the child (see the README's "How a container starts").
@@ -134,3 +142,42 @@ finished:
 exit:
         mov eax, 231                    # exit_group
         syscall
+
+        .balign 32, 0xcc
+        .globl run_steps
+run_steps:
+        push rbx
+        push r12
+        push r13
+        push r14
+        mov rbx, rdi
+        mov r12, rsi
+        xor r13d, r13d                  # the step's index
+        xor r14d, r14d                  # the saved result
+1:
+        cmp r13, r12
+        jae 2f
+        mov rax, [rbx]
+        mov rdi, [rbx + 8]
+        test byte ptr [rbx + 56], 4
+        cmovnz rdi, r14
+        mov rsi, [rbx + 16]
+        mov rdx, [rbx + 24]
+        mov r10, [rbx + 32]
+        mov r8, [rbx + 40]
+        syscall
+        mov [rbx + 48], rax
+        cmp rax, -4095                  # -errno: stop here
+        jae 2f
+        test byte ptr [rbx + 56], 2
+        cmovnz r14, rax
+        add rbx, 64
+        inc r13
+        jmp 1b
+2:
+        mov rax, r13
+        pop r14
+        pop r13
+        pop r12
+        pop rbx
+        ret

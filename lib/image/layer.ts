@@ -6,7 +6,7 @@
 // @ts-types="@types/tar-stream"
 import tar from "tar-stream";
 import type { Decoder } from "../../ffi/decoder.ts";
-import { writeNewFile } from "../../ffi/file.ts";
+import { type NewFile, writeNewFile, writeNewFiles } from "../../ffi/file.ts";
 import { GzipDecoder } from "../../ffi/zlib.ts";
 import { ZstdDecoder } from "../../ffi/zstd.ts";
 import { cstring, SysError } from "../../ffi/libc.ts";
@@ -176,6 +176,20 @@ export async function extractLayer(source: ReadableStream<Uint8Array>, dir: stri
 /** Regular files being written at once: creating a file costs the kernel more than parsing it costs us. */
 const FILES_IN_FLIGHT = 8;
 
+/** Files up to this size are written together, up to BATCH_FILES or BATCH_BYTES at a time. */
+const SMALL_FILE = 256 * 1024, BATCH_FILES = 32, BATCH_BYTES = 1 << 20;
+
+/** Writes a new file; one already there (an earlier entry of the same path) is replaced, as tar does. */
+async function replacing(file: NewFile): Promise<void> {
+  try {
+    await writeNewFile(file.path, file.content, file.attrs);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    Deno.removeSync(file.path, { recursive: true });
+    await writeNewFile(file.path, file.content, file.attrs);
+  }
+}
+
 /**
  * Applies tar entries to a layer directory, in order, except that regular files are written in the
  * background (by the runtime's threads) while the next entries are parsed; an entry that depends on a file
@@ -187,7 +201,12 @@ class LayerWriter {
   /** Parents known to be real directories of the layer. */
   #checked = new Set<string>([""]);
   #inFlight = new Set<Promise<void>>();
+  /** Paths being written, or gathered to be: an entry that depends on one waits for them all. */
   #inFlightPaths = new Set<string>();
+  /** Small files gathered for one call. */
+  #batch: NewFile[] = [];
+  #batchPaths: string[] = [];
+  #batchBytes = 0;
   #failure: unknown = null;
 
   constructor(readonly root: string) {}
@@ -271,21 +290,43 @@ class LayerWriter {
       mode: (header.mode ?? 0o644) & 0o7777,
       mtime: header.mtime,
     };
-    const write = (async () => {
-      try {
-        await writeNewFile(path, content, attrs);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-        Deno.removeSync(path, { recursive: true });
-        await writeNewFile(path, content, attrs);
-      }
-    })();
-    const tracked = write.catch((e) => void (this.#failure ??= e)).finally(() => {
+    const size = content.reduce((n, c) => n + c.length, 0);
+    // Batched, a file's pieces go in one writev (at most 1024 of them).
+    if (size > SMALL_FILE || content.length > 64) {
+      return this.#track([plan.path], replacing({ path, content, attrs }));
+    }
+    this.#batch.push({ path, content, attrs });
+    this.#batchPaths.push(plan.path);
+    this.#inFlightPaths.add(plan.path);
+    this.#batchBytes += size;
+    if (this.#batch.length >= BATCH_FILES || this.#batchBytes >= BATCH_BYTES) this.#flush();
+  }
+
+  /** Starts writing the gathered small files (a call to a worker thread for all of them). */
+  #flush(): void {
+    if (this.#batch.length === 0) return;
+    const files = this.#batch;
+    const write = writeNewFiles(files).then((failures) =>
+      Promise.all(failures.map((failure, i) => {
+        if (failure === null) return;
+        if (!(failure instanceof Deno.errors.AlreadyExists)) throw failure;
+        return replacing(files[i]);
+      }))
+    );
+    this.#track(this.#batchPaths, write);
+    this.#batch = [];
+    this.#batchPaths = [];
+    this.#batchBytes = 0;
+  }
+
+  /** Counts a write in flight until it settles; its failure is kept for the next entry to throw. */
+  #track(paths: string[], write: Promise<unknown>): void {
+    const tracked = write.then(() => {}, (e) => void (this.#failure ??= e)).finally(() => {
       this.#inFlight.delete(tracked);
-      this.#inFlightPaths.delete(plan.path);
+      for (const p of paths) this.#inFlightPaths.delete(p);
     });
     this.#inFlight.add(tracked);
-    this.#inFlightPaths.add(plan.path);
+    for (const p of paths) this.#inFlightPaths.add(p);
   }
 
   #attributes(path: string, header: tar.Headers): void {
@@ -298,6 +339,7 @@ class LayerWriter {
 
   /** Waits for the files in flight; the first failure among them is thrown. */
   async settle(): Promise<void> {
+    this.#flush();
     await Promise.all(this.#inFlight);
     this.#throwFailure();
   }
