@@ -3,6 +3,7 @@
  * threads: a pull's main thread decompresses, parses and writes four layers at once, and hashing their
  * compressed and uncompressed streams (60 MB for the benchmark's image) was a fifth of its time.
  */
+import { systemLibrary } from "./library.ts";
 
 const symbols = {
   SHA256_Init: { parameters: ["buffer"], result: "i32" },
@@ -11,16 +12,7 @@ const symbols = {
   SHA256: { parameters: ["buffer", "usize", "buffer"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-let lib: Deno.DynamicLibrary<typeof symbols> | undefined;
-
-function libcrypto(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
-  try {
-    lib ??= Deno.dlopen("libcrypto.so.3", symbols);
-  } catch (e) {
-    throw new Error(`sha256 needs OpenSSL's libcrypto.so.3 (Debian's libssl3): ${(e as Error).message}`);
-  }
-  return lib.symbols;
-}
+const libcrypto = systemLibrary("libcrypto.so.3", "libssl3", "sha256", symbols);
 
 /** OpenSSL's SHA256_CTX: 8 + 2 + 16 + 2 words of 32 bits. */
 const CTX_SIZE = 112;

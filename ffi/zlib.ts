@@ -3,6 +3,7 @@
  * inflated on one of the runtime's worker threads, so a pull's main thread only parses and dispatches while
  * its layers inflate in parallel (node:zlib inflates on the calling thread).
  */
+import { systemLibrary } from "./library.ts";
 import { address, type Decoder, OutputSpace } from "./decoder.ts";
 
 const symbols = {
@@ -13,16 +14,7 @@ const symbols = {
   inflateEnd: { parameters: ["pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-let lib: Deno.DynamicLibrary<typeof symbols> | undefined;
-
-function libz(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
-  try {
-    lib ??= Deno.dlopen("libz.so.1", symbols);
-  } catch (e) {
-    throw new Error(`gzip needs zlib's libz.so.1 (Debian's zlib1g): ${(e as Error).message}`);
-  }
-  return lib.symbols;
-}
+const libz = systemLibrary("libz.so.1", "zlib1g", "gzip", symbols);
 
 /** struct z_stream on LP64: its size and the offsets of the fields read or set here. */
 const Z_STREAM = { size: 112, nextIn: 0, availIn: 8, nextOut: 24, availOut: 32, msg: 48 };

@@ -2,6 +2,7 @@
  * zstd decompression by the system's libzstd (libzstd.so.1, Debian's libzstd1) through Deno.dlopen, each
  * chunk on one of the runtime's worker threads (as zlib.ts does for gzip).
  */
+import { systemLibrary } from "./library.ts";
 import { address, type Decoder, OutputSpace } from "./decoder.ts";
 
 const symbols = {
@@ -16,16 +17,7 @@ const symbols = {
   ZSTD_getErrorName: { parameters: ["usize"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-let lib: Deno.DynamicLibrary<typeof symbols> | undefined;
-
-function libzstd(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
-  try {
-    lib ??= Deno.dlopen("libzstd.so.1", symbols);
-  } catch (e) {
-    throw new Error(`zstd needs libzstd.so.1 (Debian's libzstd1): ${(e as Error).message}`);
-  }
-  return lib.symbols;
-}
+const libzstd = systemLibrary("libzstd.so.1", "libzstd1", "zstd", symbols);
 
 /** A zstd stream's decompressor (frames one after another read as one stream). */
 export class ZstdDecoder implements Decoder {

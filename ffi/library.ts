@@ -1,0 +1,20 @@
+/**
+ * System libraries loaded with Deno.dlopen on first use (OpenSSL's libcrypto, zlib, libzstd): a command that
+ * needs none of them loads none, and a missing one is an error that names the Debian package to install.
+ */
+export function systemLibrary<S extends Deno.ForeignLibraryInterface>(
+  file: string,
+  debianPackage: string,
+  purpose: string,
+  symbols: S,
+): () => Deno.DynamicLibrary<S>["symbols"] {
+  let lib: Deno.DynamicLibrary<S> | undefined;
+  return () => {
+    try {
+      lib ??= Deno.dlopen(file, symbols);
+    } catch (e) {
+      throw new Error(`${purpose} needs ${file} (Debian's ${debianPackage}): ${(e as Error).message}`);
+    }
+    return lib.symbols;
+  };
+}
