@@ -47,15 +47,60 @@ export interface FileAttributes {
   mtime?: Date;
 }
 
+/** struct timespec[2] (access and modification) for futimens: both `mtime`. */
+function timespecs(mtime: Date): BigInt64Array<ArrayBuffer> {
+  const ms = mtime.getTime();
+  const sec = BigInt(Math.floor(ms / 1000)), nsec = BigInt((ms % 1000) * 1_000_000);
+  return new BigInt64Array([sec, nsec, sec, nsec]);
+}
+
 /** Owner, then mode (chown clears set-user-ID bits), then times, on the open file: no path lookups. */
 function setAttributes(fd: number, path: string, attrs: FileAttributes): void {
   sys(`chown ${path}`, "fchown", fd, attrs.uid, attrs.gid);
   sys(`chmod ${path}`, "fchmod", fd, attrs.mode);
-  if (attrs.mtime) {
-    const ms = attrs.mtime.getTime();
-    const sec = BigInt(Math.floor(ms / 1000)), nsec = BigInt((ms % 1000) * 1_000_000);
-    // futimens(fd, times) is utimensat(fd, NULL, times, 0).
-    sys(`set the times of ${path}`, "utimensat", fd, null, ptr(new BigInt64Array([sec, nsec, sec, nsec])), 0);
+  // futimens(fd, times) is utimensat(fd, NULL, times, 0).
+  if (attrs.mtime) sys(`set the times of ${path}`, "utimensat", fd, null, ptr(timespecs(attrs.mtime)), 0);
+}
+
+/** A new file written in pieces as they come (on worker threads), then given its attributes. */
+export class NewFileWriter {
+  private constructor(readonly path: string, readonly fd: number) {}
+
+  /** Creates `path`, which must not exist (AlreadyExists otherwise), on a worker thread. */
+  static async create(path: string): Promise<NewFileWriter> {
+    const name = cstring(path);
+    const fd = await syscallAsync(
+      "openat",
+      AT_FDCWD,
+      ptr(name),
+      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+      0o600,
+    );
+    if (fd < 0) {
+      throw fd === -EEXIST
+        ? new Deno.errors.AlreadyExists(`open ${path}`)
+        : new SysError(`open ${path}`, -fd);
+    }
+    return new NewFileWriter(path, fd);
+  }
+
+  /** Appends `chunks` (they must not change until the promise resolves). */
+  write(chunks: readonly Uint8Array[]): Promise<void> {
+    return writeAll(this.fd, this.path, chunks);
+  }
+
+  /** Gives the file its owner, mode and time, and closes it. */
+  finish(attrs: FileAttributes): void {
+    try {
+      setAttributes(this.fd, this.path, attrs);
+    } finally {
+      syscall("close", this.fd);
+    }
+  }
+
+  /** Closes the file after a failure. */
+  abort(): void {
+    syscall("close", this.fd);
   }
 }
 
@@ -78,23 +123,14 @@ export async function writeNewFile(
   content: readonly Uint8Array[],
   attrs: FileAttributes,
 ): Promise<void> {
-  const name = cstring(path);
-  const fd = await syscallAsync(
-    "openat",
-    AT_FDCWD,
-    ptr(name),
-    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-    0o600,
-  );
-  if (fd < 0) {
-    throw fd === -EEXIST ? new Deno.errors.AlreadyExists(`open ${path}`) : new SysError(`open ${path}`, -fd);
-  }
+  const file = await NewFileWriter.create(path);
   try {
-    await writeAll(fd, path, content);
-    setAttributes(fd, path, attrs);
-  } finally {
-    syscall("close", fd);
+    await file.write(content);
+  } catch (e) {
+    file.abort();
+    throw e;
   }
+  file.finish(attrs);
 }
 
 export interface NewFile {
@@ -151,20 +187,8 @@ export async function writeNewFiles(files: readonly NewFile[]): Promise<(Error |
       step(file, "chown", open, syscallNumber("fchown"), USE_SAVED, 0n, BigInt(attrs.uid), BigInt(attrs.gid));
       step(file, "chmod", open, syscallNumber("fchmod"), USE_SAVED, 0n, BigInt(attrs.mode));
       if (attrs.mtime) {
-        const ms = attrs.mtime.getTime();
-        const sec = BigInt(Math.floor(ms / 1000)), nsec = BigInt((ms % 1000) * 1_000_000);
-        const times = new BigInt64Array([sec, nsec, sec, nsec]);
-        step(
-          file,
-          "set the times of",
-          open,
-          syscallNumber("utimensat"),
-          USE_SAVED,
-          0n,
-          0n,
-          address(times),
-          0n,
-        );
+        const times = address(timespecs(attrs.mtime));
+        step(file, "set the times of", open, syscallNumber("utimensat"), USE_SAVED, 0n, 0n, times, 0n);
       }
       step(file, "close", open, syscallNumber("close"), USE_SAVED, 0n);
     });

@@ -133,3 +133,41 @@ Deno.test("layer: entries escaping the layer directory are refused", async (t) =
       }));
   }
 });
+
+Deno.test("layer: a large file (written as it comes) keeps its content, owner, mode and time; a link to it", () =>
+  withDir(async (dir) => {
+    // 20 MiB whose every 64 KiB differs, so that a piece written twice, late or out of place shows.
+    const big = new Uint8Array(20 * 1024 * 1024 + 4321);
+    for (let at = 0; at < big.length; at += 65536) {
+      crypto.getRandomValues(big.subarray(at, Math.min(at + 1024, big.length)));
+      big.subarray(at + 1024, at + 65536).fill((at >> 16) & 0xff);
+    }
+    const mtime = new Date("2022-02-03T04:05:06Z");
+    const pack = tar.pack();
+    pack.entry({ name: "data/model.bin" }, "an earlier, small version");
+    pack.entry(
+      { name: "data/model.bin", size: big.length, mode: 0o640, uid: 7, gid: 8, mtime },
+      Buffer.from(big),
+    );
+    pack.entry({ name: "data/again.bin", type: "link", linkname: "data/model.bin" });
+    pack.entry({ name: "data/after", mode: 0o600 }, "after the large file\n");
+    pack.finalize();
+    const blob = `${dir}/layer.tar.gz`;
+    const gzip = new CompressionStream("gzip");
+    await Readable.toWeb(pack).pipeThrough(gzip as never).pipeTo(
+      (await Deno.open(blob, { write: true, create: true })).writable,
+    );
+    const out = `${dir}/out`;
+    await Deno.mkdir(out);
+    await extractLayer((await Deno.open(blob)).readable, out);
+    deepEqual(await Deno.readFile(`${out}/data/model.bin`), big);
+    const info = await Deno.lstat(`${out}/data/model.bin`);
+    deepEqual([info.mode! & 0o7777, info.uid, info.gid, info.mtime?.getTime()], [
+      0o640,
+      7,
+      8,
+      mtime.getTime(),
+    ]);
+    equal((await Deno.lstat(`${out}/data/again.bin`)).ino, info.ino, "a hard link to the large file");
+    equal(await Deno.readTextFile(`${out}/data/after`), "after the large file\n");
+  }));

@@ -6,7 +6,7 @@
 // @ts-types="@types/tar-stream"
 import tar from "tar-stream";
 import type { Decoder } from "../../ffi/decoder.ts";
-import { type NewFile, writeNewFile, writeNewFiles } from "../../ffi/file.ts";
+import { type NewFile, NewFileWriter, writeNewFile, writeNewFiles } from "../../ffi/file.ts";
 import { GzipDecoder } from "../../ffi/zlib.ts";
 import { ZstdDecoder } from "../../ffi/zstd.ts";
 import { cstring, SysError } from "../../ffi/libc.ts";
@@ -149,6 +149,10 @@ export class LayerExtractor {
     try {
       for await (const entry of this.#extract) {
         const plan = await this.#writer.begin(entry.header);
+        if (isLargeFile(entry.header, plan)) {
+          await this.#writer.stream(entry.header, plan, entry as AsyncIterable<Uint8Array>);
+          continue;
+        }
         const chunks: Uint8Array[] = [];
         for await (const chunk of entry) chunks.push(chunk as Uint8Array);
         this.#writer.end(entry.header, plan, chunks);
@@ -178,6 +182,24 @@ const FILES_IN_FLIGHT = 8;
 
 /** Files up to this size are written together, up to BATCH_FILES or BATCH_BYTES at a time. */
 const SMALL_FILE = 256 * 1024, BATCH_FILES = 32, BATCH_BYTES = 1 << 20;
+
+/** Files larger than this are written as their pieces come (4 MiB at a time), not gathered in memory whole. */
+const LARGE_FILE = 8 << 20, LARGE_FILE_WRITE = 4 << 20;
+
+const isRegular = (header: tar.Headers) =>
+  header.type === "file" || header.type === "contiguous-file" || header.type === undefined;
+
+type Creation = Extract<EntryPlan, { kind: "create" }>;
+
+const isLargeFile = (header: tar.Headers, plan: EntryPlan): plan is Creation =>
+  plan.kind === "create" && isRegular(header) && (header.size ?? 0) > LARGE_FILE;
+
+const attributes = (header: tar.Headers) => ({
+  uid: header.uid ?? 0,
+  gid: header.gid ?? 0,
+  mode: (header.mode ?? 0o644) & 0o7777,
+  mtime: header.mtime,
+});
 
 /** Writes a new file; one already there (an earlier entry of the same path) is replaced, as tar does. */
 async function replacing(file: NewFile): Promise<void> {
@@ -282,14 +304,8 @@ class LayerWriter {
   end(header: tar.Headers, plan: EntryPlan, content: Uint8Array[]): void {
     if (plan.kind !== "create" || header.type === "directory" || header.type === "link") return;
     const path = `${this.root}/${plan.path}`;
-    const isFile = header.type === "file" || header.type === "contiguous-file" || header.type === undefined;
-    if (!isFile) return this.#attributes(path, header);
-    const attrs = {
-      uid: header.uid ?? 0,
-      gid: header.gid ?? 0,
-      mode: (header.mode ?? 0o644) & 0o7777,
-      mtime: header.mtime,
-    };
+    if (!isRegular(header)) return this.#attributes(path, header);
+    const attrs = attributes(header);
     const size = content.reduce((n, c) => n + c.length, 0);
     // Batched, a file's pieces go in one writev (at most 1024 of them).
     if (size > SMALL_FILE || content.length > 64) {
@@ -300,6 +316,35 @@ class LayerWriter {
     this.#inFlightPaths.add(plan.path);
     this.#batchBytes += size;
     if (this.#batch.length >= BATCH_FILES || this.#batchBytes >= BATCH_BYTES) this.#flush();
+  }
+
+  /** Writes a large file as its content comes, in the entry's turn (nothing else is written meanwhile). */
+  async stream(header: tar.Headers, plan: Creation, content: AsyncIterable<Uint8Array>): Promise<void> {
+    const path = `${this.root}/${plan.path}`;
+    let file: NewFileWriter;
+    try {
+      file = await NewFileWriter.create(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+      Deno.removeSync(path, { recursive: true });
+      file = await NewFileWriter.create(path);
+    }
+    try {
+      let held: Uint8Array[] = [], size = 0;
+      for await (const chunk of content) {
+        held.push(chunk);
+        size += chunk.length;
+        if (size < LARGE_FILE_WRITE) continue;
+        await file.write(held);
+        held = [];
+        size = 0;
+      }
+      await file.write(held);
+    } catch (e) {
+      file.abort();
+      throw e;
+    }
+    file.finish(attributes(header));
   }
 
   /** Starts writing the gathered small files (a call to a worker thread for all of them). */
