@@ -66,17 +66,20 @@ class BatchReader {
 
 /**
  * Reads `stream` to its end, handing each batch to `handle` in order; a batch may be used again once its
- * promise resolves, so `handle` must be done with it by then. A failure stops the stream and is thrown.
+ * promise resolves, so `handle` must be done with it by then. A failure, or `signal`'s abort (its reason is
+ * thrown), stops the stream and is thrown.
  */
 export async function eachBatch(
   stream: ReadableStream<Uint8Array>,
   handle: (batch: Uint8Array) => Promise<void>,
+  signal?: AbortSignal,
 ): Promise<void> {
   const reader = new BatchReader(stream, BATCH_SIZE);
   const inFlight: Promise<void>[] = [];
   let failure: { error: unknown } | null = null;
   try {
     for (let batch = await reader.next(); batch !== null && !failure; batch = await reader.next()) {
+      signal?.throwIfAborted();
       const held = batch;
       inFlight.push(
         handle(held).then(() => reader.release(held), (error) => void (failure ??= { error })),

@@ -84,3 +84,21 @@ Deno.test("eachBatch: a source that fails is the error thrown", async () => {
   await rejects(eachBatch(broken, async () => {}), /connection reset/);
   equal(sent, true);
 });
+
+Deno.test("eachBatch: an aborted signal stops the stream (cancelled) with the abort's reason", async () => {
+  let cancelled = false;
+  const endless = new ReadableStream<Uint8Array>({
+    pull: (controller) => controller.enqueue(new Uint8Array(65536)),
+    cancel: () => void (cancelled = true),
+  });
+  const stop = new AbortController();
+  let handled = 0;
+  await rejects(
+    eachBatch(endless, async () => {
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      if (++handled === 2) stop.abort(new Error("another layer failed"));
+    }, stop.signal),
+    /another layer failed/,
+  );
+  ok(cancelled, "the source was cancelled");
+});

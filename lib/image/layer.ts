@@ -165,11 +165,15 @@ export class LayerExtractor {
   }
 }
 
-/** Extracts a layer's blob, as it arrives, into the empty directory `dir`. */
-export async function extractLayer(source: ReadableStream<Uint8Array>, dir: string): Promise<Extracted> {
+/** Extracts a layer's blob, as it arrives, into the empty directory `dir`; `signal` stops it. */
+export async function extractLayer(
+  source: ReadableStream<Uint8Array>,
+  dir: string,
+  signal?: AbortSignal,
+): Promise<Extracted> {
   const extractor = new LayerExtractor(dir);
   try {
-    await eachBatch(source, (batch) => extractor.push(batch));
+    await eachBatch(source, (batch) => extractor.push(batch), signal);
   } catch (e) {
     await extractor.abort();
     throw asLayerError(e);

@@ -35,7 +35,9 @@ export async function pullImage(
   }
   const staging = Staging.create(paths);
   try {
-    const source = { open: (desc: { digest: string }) => client.blob(ref, desc.digest) };
+    const source = {
+      open: (desc: { digest: string }, signal?: AbortSignal) => client.blob(ref, desc.digest, signal),
+    };
     const refs = ref.tag !== undefined ? [canonical(ref)] : [];
     const id = await unpackImage(staging, fetched.bytes, source, refs, options.progress, [
       `${repository(ref)}@${digest}`,

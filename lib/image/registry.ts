@@ -46,11 +46,17 @@ export class RegistryClient {
   }
 
   /** GET with the registry's auth: on a 401, answer its challenge once and try again. */
-  async get(path: string, headers: Record<string, string>, scope: string): Promise<Response> {
+  async get(
+    path: string,
+    headers: Record<string, string>,
+    scope: string,
+    signal?: AbortSignal,
+  ): Promise<Response> {
     const url = `${this.base}${path}`;
     const attempt = () =>
       fetch(url, {
         headers: { ...headers, ...(this.#authorization ? { Authorization: this.#authorization } : {}) },
+        signal,
       });
     let response: Response;
     try {
@@ -120,8 +126,8 @@ export class RegistryClient {
   }
 
   /** A blob's content, unverified (the store checks it against its digest as it is written). */
-  async blob(ref: Reference, digest: string): Promise<ReadableStream<Uint8Array>> {
-    const response = await this.get(`/${ref.path}/blobs/${digest}`, {}, scope(ref));
+  async blob(ref: Reference, digest: string, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>> {
+    const response = await this.get(`/${ref.path}/blobs/${digest}`, {}, scope(ref), signal);
     if (!response.ok || !response.body) throw await registryError(response, ref);
     return response.body;
   }

@@ -11,8 +11,8 @@ import type { Descriptor, ImageConfig, Manifest } from "./oci.ts";
 import { DigestMismatchError, type Staging } from "./staging.ts";
 
 export interface BlobSource {
-  /** The blob's bytes (checked against `desc.digest` by the caller). */
-  open(desc: Descriptor): Promise<ReadableStream<Uint8Array>>;
+  /** The blob's bytes (checked against `desc.digest` by the caller); `signal` stops a download. */
+  open(desc: Descriptor, signal?: AbortSignal): Promise<ReadableStream<Uint8Array>>;
 }
 
 /** What happens to each layer, for progress bars. */
@@ -42,7 +42,9 @@ export async function unpackImage(
       `image config lists ${diffIds.length} layers (diff_ids), its manifest ${manifest.layers.length}`,
     );
   }
-  const sizes = await Promise.all(manifest.layers.map(async (layer, i) => {
+  // The first layer to fail stops the others, which are waited for: nothing goes on after the command.
+  const stop = new AbortController();
+  const tasks = manifest.layers.map(async (layer, i) => {
     const short = layer.digest.slice(7, 19);
     const haveBlob = staging.hasBlob(layer.digest), haveLayer = staging.hasLayer(diffIds[i]);
     if (haveBlob && haveLayer) {
@@ -52,12 +54,13 @@ export async function unpackImage(
     // The layer is extracted as it downloads; the blob is kept too, for save and for other images.
     const dir = haveLayer ? null : staging.newLayerDir();
     const extracted = haveBlob
-      ? await extractLayer((await Deno.open(staging.blobFile(layer.digest))).readable, dir!)
+      ? await extractLayer((await Deno.open(staging.blobFile(layer.digest))).readable, dir!, stop.signal)
       : await receiveLayer(
         staging,
-        await source.open(layer),
+        await source.open(layer, stop.signal),
         layer,
         dir,
+        stop.signal,
         (done) => progress({ digest: short, status: "Downloading", done, total: layer.size }),
       );
     if (extracted === null) {
@@ -75,7 +78,10 @@ export async function unpackImage(
     staging.layerSizes.set(diffId, size);
     progress({ digest: short, status: "Pull complete" });
     return size;
-  }));
+  }).map((task) => task.catch((e) => (stop.abort(e), Promise.reject(e))));
+  const settled = await Promise.allSettled(tasks);
+  if (stop.signal.aborted) throw stop.signal.reason;
+  const sizes = settled.map((s) => (s as PromiseFulfilledResult<number>).value);
   const id = manifest.config.digest;
   staging.commit({
     id,
@@ -109,6 +115,7 @@ async function receiveLayer(
   stream: ReadableStream<Uint8Array>,
   layer: Descriptor,
   dir: string | null,
+  signal: AbortSignal,
   progress: (done: number) => void,
 ): Promise<Extracted | null> {
   const blob = staging.blobWriter(layer.digest, "layer");
@@ -120,7 +127,7 @@ async function receiveLayer(
       progress(done);
       const extracted = extracting ? extractor!.push(batch).catch(() => void (extracting = false)) : null;
       await Promise.all([blob.write(batch), extracted]);
-    });
+    }, signal);
     await blob.finish();
   } catch (e) {
     blob.abort();
