@@ -7,7 +7,7 @@
 import { closeFile, createFile, writeAll } from "../../ffi/file.ts";
 import { markTopDirectory } from "../../ffi/topdir.ts";
 import { HuskError } from "../errors.ts";
-import { exists } from "../files.ts";
+import { exists, removeIfExists } from "../files.ts";
 import type { StatePaths } from "../state/paths.ts";
 import { eachBatch } from "./batches.ts";
 import { addImage, type ImageRecord, layerSize } from "./catalog.ts";
@@ -86,7 +86,8 @@ export class BlobWriter {
     if (this.#fd === null) return;
     closeFile(this.#fd);
     this.#fd = null;
-    Deno.removeSync(this.path);
+    // The staging directory may be gone already (an interrupted command removes it first).
+    removeIfExists(this.path);
   }
 }
 
