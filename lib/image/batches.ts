@@ -35,9 +35,10 @@ class BatchReader {
     while (filled < this.size) {
       if (this.#byob) {
         const { value, done } = await this.#byob.read(new Uint8Array(buffer, filled));
-        if (value) buffer = value.buffer as ArrayBuffer; // The read moved the buffer into a new object.
+        if (value === undefined) return this.#cancelled(); // The bytes went with the moved buffer.
+        buffer = value.buffer as ArrayBuffer; // The read moved the buffer into a new object.
         if (done) break;
-        filled += value!.length;
+        filled += value.length;
       } else {
         const chunk = this.#rest ?? (await this.#reader!.read()).value;
         if (chunk === undefined) break;
@@ -50,6 +51,12 @@ class BatchReader {
     if (filled < this.size) this.#done = true;
     if (filled > 0) return new Uint8Array(buffer, 0, filled);
     this.#free.push(buffer);
+    return null;
+  }
+
+  /** The stream was cancelled under a read: nothing more comes. */
+  #cancelled(): null {
+    this.#done = true;
     return null;
   }
 
