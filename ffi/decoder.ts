@@ -41,7 +41,3 @@ export class OutputSpace {
     return piece;
   }
 }
-
-/** An address as a 64-bit word, for the native structs that point at buffers. */
-export const address = (buffer: Uint8Array): bigint =>
-  BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buffer as Uint8Array<ArrayBuffer>)));

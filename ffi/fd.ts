@@ -1,6 +1,6 @@
 /** File descriptors the runtime handles itself: pipes, socket pairs, descriptor passing, raw reads and writes. */
 import { cstring, SysError } from "./libc.ts";
-import { ptr, sys, syscall, syscallAsync } from "./native.ts";
+import { address, ptr, sys, syscall, syscallAsync } from "./native.ts";
 
 const O_CLOEXEC = 0o2000000;
 const AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0o2000000;
@@ -74,16 +74,8 @@ export function controlSpace(count: number): number {
 export function receiveFd(socket: number): number | null {
   const data = new Uint8Array(1);
   const control = new Uint8Array(24);
-  const iov = new BigUint64Array([Deno.UnsafePointer.value(Deno.UnsafePointer.of(data)), 1n]);
-  const msg = new BigUint64Array([
-    0n,
-    0n,
-    Deno.UnsafePointer.value(Deno.UnsafePointer.of(iov)),
-    1n,
-    Deno.UnsafePointer.value(Deno.UnsafePointer.of(control)),
-    BigInt(control.length),
-    0n,
-  ]);
+  const iov = new BigUint64Array([address(data), 1n]);
+  const msg = new BigUint64Array([0n, 0n, address(iov), 1n, address(control), BigInt(control.length), 0n]);
   let n: number;
   do n = syscall("recvmsg", socket, ptr(msg), MSG_CMSG_CLOEXEC); while (n === -EINTR);
   if (n < 0) throw new SysError("recvmsg", -n);
@@ -107,7 +99,6 @@ export function sendFds(socket: number, fds: readonly number[]): void {
   view.setInt32(8, SOL_SOCKET, true);
   view.setInt32(12, SCM_RIGHTS, true);
   fds.forEach((fd, i) => view.setInt32(16 + 4 * i, fd, true));
-  const address = (b: ArrayBufferView) => Deno.UnsafePointer.value(Deno.UnsafePointer.of(b));
   const iov = new BigUint64Array([address(data), 1n]);
   const msg = new BigUint64Array([0n, 0n, address(iov), 1n, address(control), BigInt(control.length), 0n]);
   const r = syscall("sendmsg", socket, Deno.UnsafePointer.of(msg), 0);

@@ -4,10 +4,16 @@
  * the main thread goes on decompressing and parsing.
  */
 import { cstring, SysError } from "./libc.ts";
-import { ptr, runSteps, sys, syscall, syscallAsync, syscallNumber } from "./native.ts";
+import { address, ptr, runSteps, sys, syscall, syscallAsync, syscallNumber } from "./native.ts";
 
 const EEXIST = 17, ENOSPC = 28, AT_FDCWD = -100;
 const O_WRONLY = 0o1, O_CREAT = 0o100, O_EXCL = 0o200, O_CLOEXEC = 0o2000000;
+/** open(2) flags for a file that must not exist yet. */
+const NEW_FILE = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
+
+/** Why `path` could not be opened: AlreadyExists for a file that is there (tar replaces it), SysError else. */
+const openFailure = (path: string, errno: number) =>
+  errno === EEXIST ? new Deno.errors.AlreadyExists(`open ${path}`) : new SysError(`open ${path}`, errno);
 
 /** The most buffers one writev takes (Linux's UIO_MAXIOV). */
 const IOV_MAX = 1024;
@@ -23,7 +29,7 @@ export async function writeAll(fd: number, path: string, chunks: readonly Uint8A
     // struct iovec: the address and length of each buffer; `batch` keeps the buffers referenced.
     const iov = new BigUint64Array(batch.length * 2);
     batch.forEach((c, i) => {
-      iov[2 * i] = BigInt(Deno.UnsafePointer.value(ptr(c)));
+      iov[2 * i] = address(c);
       iov[2 * i + 1] = BigInt(c.length);
     });
     let n = await syscallAsync("writev", fd, ptr(iov), batch.length);
@@ -67,20 +73,17 @@ export class NewFileWriter {
   private constructor(readonly path: string, readonly fd: number) {}
 
   /** Creates `path`, which must not exist (AlreadyExists otherwise), on a worker thread. */
-  static async create(path: string): Promise<NewFileWriter> {
+  static async create(path: string, mode = 0o600): Promise<NewFileWriter> {
     const name = cstring(path);
-    const fd = await syscallAsync(
-      "openat",
-      AT_FDCWD,
-      ptr(name),
-      O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-      0o600,
-    );
-    if (fd < 0) {
-      throw fd === -EEXIST
-        ? new Deno.errors.AlreadyExists(`open ${path}`)
-        : new SysError(`open ${path}`, -fd);
-    }
+    const fd = await syscallAsync("openat", AT_FDCWD, ptr(name), NEW_FILE, mode);
+    if (fd < 0) throw openFailure(path, -fd);
+    return new NewFileWriter(path, fd);
+  }
+
+  /** Creates `path` as `create` does, on this thread. */
+  static createHere(path: string, mode: number): NewFileWriter {
+    const fd = syscall("openat", AT_FDCWD, ptr(cstring(path)), NEW_FILE, mode);
+    if (fd < 0) throw openFailure(path, -fd);
     return new NewFileWriter(path, fd);
   }
 
@@ -98,23 +101,10 @@ export class NewFileWriter {
     }
   }
 
-  /** Closes the file after a failure. */
-  abort(): void {
+  /** Closes the file as it is (a blob, or after a failure). */
+  close(): void {
     syscall("close", this.fd);
   }
-}
-
-/** Creates `path` (it must not exist) for writing, on this thread; returns its descriptor. */
-export function createFile(path: string, mode: number): number {
-  const fd = syscall("openat", AT_FDCWD, ptr(cstring(path)), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) {
-    throw fd === -EEXIST ? new Deno.errors.AlreadyExists(`open ${path}`) : new SysError(`open ${path}`, -fd);
-  }
-  return fd;
-}
-
-export function closeFile(fd: number): void {
-  syscall("close", fd);
 }
 
 /** Creates `path` (it must not exist), writes `content` to it and gives it `attrs`. */
@@ -127,7 +117,7 @@ export async function writeNewFile(
   try {
     await file.write(content);
   } catch (e) {
-    file.abort();
+    file.close();
     throw e;
   }
   file.finish(attrs);
@@ -162,32 +152,32 @@ export async function writeNewFiles(files: readonly NewFile[]): Promise<(Error |
       owners.push({ file, what, open });
       words.push(nr, ...args, ...Array(6 - args.length).fill(0n), flags);
     };
-    const address = (view: ArrayBufferView) => (held.push(view), BigInt(Deno.UnsafePointer.value(ptr(view))));
+    const pointing = (view: ArrayBufferView) => (held.push(view), address(view));
     batch.forEach(({ path, content, attrs }, file) => {
       const open = owners.length;
       const chunks = content.filter((c) => c.length > 0);
       const iov = new BigUint64Array(chunks.length * 2);
       chunks.forEach((c, i) => {
-        iov[2 * i] = address(c);
+        iov[2 * i] = pointing(c);
         iov[2 * i + 1] = BigInt(c.length);
       });
-      const flags = BigInt(O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC);
+      const at = BigInt.asUintN(64, BigInt(AT_FDCWD));
       step(
         file,
         "open",
         open,
         syscallNumber("openat"),
         SAVE,
-        BigInt.asUintN(64, -100n),
-        address(cstring(path)),
-        flags,
+        at,
+        pointing(cstring(path)),
+        BigInt(NEW_FILE),
         0o600n,
       );
-      step(file, "write", open, syscallNumber("writev"), USE_SAVED, 0n, address(iov), BigInt(chunks.length));
+      step(file, "write", open, syscallNumber("writev"), USE_SAVED, 0n, pointing(iov), BigInt(chunks.length));
       step(file, "chown", open, syscallNumber("fchown"), USE_SAVED, 0n, BigInt(attrs.uid), BigInt(attrs.gid));
       step(file, "chmod", open, syscallNumber("fchmod"), USE_SAVED, 0n, BigInt(attrs.mode));
       if (attrs.mtime) {
-        const times = address(timespecs(attrs.mtime));
+        const times = pointing(timespecs(attrs.mtime));
         step(file, "set the times of", open, syscallNumber("utimensat"), USE_SAVED, 0n, 0n, times, 0n);
       }
       step(file, "close", open, syscallNumber("close"), USE_SAVED, 0n);
@@ -208,8 +198,8 @@ export async function writeNewFiles(files: readonly NewFile[]): Promise<(Error |
     const errno = -result(failed);
     if (what !== "open" && what !== "close") syscall("close", result(open));
     const path = batch[file].path;
-    failures[from + file] = what === "open" && errno === EEXIST
-      ? new Deno.errors.AlreadyExists(`open ${path}`)
+    failures[from + file] = what === "open"
+      ? openFailure(path, errno)
       : new SysError(`${what} ${path}`, errno);
     from += file + 1;
   }

@@ -86,6 +86,11 @@ export function ptr(buffer: ArrayBufferView): Deno.PointerValue {
   return Deno.UnsafePointer.of(buffer as ArrayBufferView<ArrayBuffer>);
 }
 
+/** A buffer's address as a 64-bit word, for the native structs that point at buffers (iovecs, streams). */
+export function address(buffer: ArrayBufferView): bigint {
+  return BigInt(Deno.UnsafePointer.value(ptr(buffer)));
+}
+
 /** One system call on a worker thread: resolves to its raw result, -errno on failure. */
 export async function syscallAsync(name: SyscallName, ...args: Word[]): Promise<number> {
   const a = [...args.map(word), 0n, 0n, 0n, 0n, 0n].slice(0, 5);

@@ -76,7 +76,7 @@ export class Sha256 {
     this.#filled = 0;
   }
 
-  /** The digest of everything given to `update` (once: the hash is finished then). */
+  /** The digest of everything given to `update` and `take` (once: the hash is finished then). */
   async digest(): Promise<Uint8Array> {
     this.#handOver();
     await this.#last;

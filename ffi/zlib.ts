@@ -4,7 +4,8 @@
  * its layers inflate in parallel (node:zlib inflates on the calling thread).
  */
 import { systemLibrary } from "./library.ts";
-import { address, type Decoder, OutputSpace } from "./decoder.ts";
+import { type Decoder, OutputSpace } from "./decoder.ts";
+import { address } from "./native.ts";
 
 const symbols = {
   zlibVersion: { parameters: [], result: "pointer" },

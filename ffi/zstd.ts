@@ -3,7 +3,8 @@
  * chunk on one of the runtime's worker threads (as zlib.ts does for gzip).
  */
 import { systemLibrary } from "./library.ts";
-import { address, type Decoder, OutputSpace } from "./decoder.ts";
+import { type Decoder, OutputSpace } from "./decoder.ts";
+import { address } from "./native.ts";
 
 const symbols = {
   ZSTD_createDStream: { parameters: [], result: "pointer" },

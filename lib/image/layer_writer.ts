@@ -46,17 +46,6 @@ const attributes = (header: tar.Headers) => ({
   mtime: header.mtime,
 });
 
-/** Writes a new file; one already there (an earlier entry of the same path) is replaced, as tar does. */
-async function replacing(file: NewFile): Promise<void> {
-  try {
-    await writeNewFile(file.path, file.content, file.attrs);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-    Deno.removeSync(file.path, { recursive: true });
-    await writeNewFile(file.path, file.content, file.attrs);
-  }
-}
-
 /**
  * Applies tar entries to a layer directory, in order, except that regular files are written in the
  * background (by the runtime's threads) while the next entries are parsed; an entry that depends on a file
@@ -163,7 +152,7 @@ export class LayerWriter {
     const size = content.reduce((n, c) => n + c.length, 0);
     // Batched, a file's pieces go in one writev (at most 1024 of them).
     if (size > SMALL_FILE || content.length > 64) {
-      return this.#track([plan.path], replacing({ path, content, attrs }));
+      return this.#track([plan.path], this.#write({ path, content, attrs }));
     }
     this.#batch.push({ path, content, attrs });
     this.#batchPaths.push(plan.path);
@@ -175,14 +164,7 @@ export class LayerWriter {
   /** Writes a large file as its content comes, in the entry's turn (nothing else is written meanwhile). */
   async #stream(header: tar.Headers, plan: Creation, content: AsyncIterable<Uint8Array>): Promise<void> {
     const path = `${this.root}/${plan.path}`;
-    let file: NewFileWriter;
-    try {
-      file = await NewFileWriter.create(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      Deno.removeSync(path, { recursive: true });
-      file = await NewFileWriter.create(path);
-    }
+    const file = await this.#createLater(path, () => NewFileWriter.create(path));
     try {
       let held: Uint8Array[] = [], size = 0;
       for await (const chunk of content) {
@@ -195,7 +177,7 @@ export class LayerWriter {
       }
       await file.write(held);
     } catch (e) {
-      file.abort();
+      file.close();
       throw e;
     }
     file.finish(attributes(header));
@@ -209,7 +191,7 @@ export class LayerWriter {
       Promise.all(failures.map((failure, i) => {
         if (failure === null) return;
         if (!(failure instanceof Deno.errors.AlreadyExists)) throw failure;
-        return replacing(files[i]);
+        return this.#write(files[i]);
       }))
     );
     this.#track(this.#batchPaths, write);
@@ -330,11 +312,31 @@ export class LayerWriter {
     try {
       create();
     } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-      Deno.removeSync(path, { recursive: true });
-      this.#checked.delete(path.slice(this.root.length + 1));
+      this.#clear(path, e);
       create();
     }
+  }
+
+  /** #create for a creation that completes on another thread. */
+  async #createLater<T>(path: string, create: () => Promise<T>): Promise<T> {
+    try {
+      return await create();
+    } catch (e) {
+      this.#clear(path, e);
+      return await create();
+    }
+  }
+
+  /** Writes a new regular file in one piece (#create's way). */
+  #write(file: NewFile): Promise<void> {
+    return this.#createLater(file.path, () => writeNewFile(file.path, file.content, file.attrs));
+  }
+
+  /** After a clash (AlreadyExists; anything else is thrown again): removes the earlier entry of `path`. */
+  #clear(path: string, e: unknown): void {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    Deno.removeSync(path, { recursive: true });
+    this.#checked.delete(path.slice(this.root.length + 1));
   }
 }
 

@@ -4,7 +4,7 @@
  * rewritten atomically. An interrupted operation leaves only its staging directory, which is removed by
  * the operation itself or, once its process is gone (SIGKILL), by the next operation or garbage collection.
  */
-import { closeFile, createFile, writeAll } from "../../ffi/file.ts";
+import { NewFileWriter } from "../../ffi/file.ts";
 import { markTopDirectory } from "../../ffi/topdir.ts";
 import { HuskError } from "../errors.ts";
 import { exists, removeIfExists } from "../files.ts";
@@ -35,7 +35,7 @@ const live = new Set<Staging>();
  */
 export class BlobWriter {
   #hasher = new Hasher();
-  #fd: number | null;
+  #file: NewFileWriter | null;
   /** The appends, one after another. */
   #written: Promise<void> = Promise.resolve();
 
@@ -45,14 +45,14 @@ export class BlobWriter {
     readonly expected: string | undefined,
     readonly what: string,
   ) {
-    this.#fd = createFile(path, 0o644);
+    this.#file = NewFileWriter.createHere(path, 0o644);
   }
 
   /** Hashes and appends `batch`; resolves once neither needs it any more. */
   write(batch: Uint8Array): Promise<void> {
-    const fd = this.#fd!;
+    const file = this.#file!;
     const hashed = this.#hasher.take(batch);
-    this.#written = this.#written.then(() => writeAll(fd, this.path, [batch]));
+    this.#written = this.#written.then(() => file.write([batch]));
     return Promise.all([hashed, this.#written]).then(() => {});
   }
 
@@ -75,17 +75,17 @@ export class BlobWriter {
         `${this.what} ${this.expected} failed verification: its content has digest ${digest}`,
       );
     }
-    closeFile(this.#fd!);
-    this.#fd = null;
+    this.#file!.close();
+    this.#file = null;
     this.staging.blobs.set(digest, this.path);
     return { digest, size: this.#hasher.size };
   }
 
   /** Drops the blob (after a failure: no append may be in flight). */
   abort(): void {
-    if (this.#fd === null) return;
-    closeFile(this.#fd);
-    this.#fd = null;
+    if (this.#file === null) return;
+    this.#file.close();
+    this.#file = null;
     // The staging directory may be gone already (an interrupted command removes it first).
     removeIfExists(this.path);
   }
