@@ -1,7 +1,8 @@
 #!/bin/sh
 # The one command for a fresh Debian machine that has only Node/npm and apt:
 #   sudo sh tasks/setup.sh [husk run arguments...]     (default: /bin/sh)
-# Installs Deno and busybox-static if missing, prepares rootfs/default, then starts a container.
+# Installs Deno and the Debian packages husk needs if missing (install-deps.sh), prepares rootfs/default,
+# then starts a container.
 set -eu
 cd "$(dirname -- "$0")/.."
 . ./tasks/install-deps.sh
