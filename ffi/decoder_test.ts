@@ -1,7 +1,7 @@
 import { equal, rejects, throws } from "node:assert/strict";
 import { gzipSync, zstdCompressSync } from "node:zlib";
 import type { Decoder } from "./decoder.ts";
-import { GzipDecoder } from "./zlib.ts";
+import { GzipDecoder } from "./igzip.ts";
 import { ZstdDecoder } from "./zstd.ts";
 
 /** Decodes `data` fed in pieces of `step` bytes; returns the output joined. */
@@ -38,7 +38,9 @@ const formats = [
     compress: (data: Uint8Array) => new Uint8Array(gzipSync(data)),
     decoder: (): Decoder => new GzipDecoder(),
     // A flipped byte in the trailer's CRC.
-    corrupt: (data: Uint8Array) => (data[data.length - 6] ^= 0xff, /gzip: incorrect data check/),
+    corrupt: (
+      data: Uint8Array,
+    ) => (data[data.length - 6] ^= 0xff, /gzip: incorrect data check \(CRC or size\)/),
   },
   {
     name: "zstd",
@@ -75,6 +77,15 @@ for (const { name, compress, decoder, corrupt } of formats) {
 }
 
 Deno.test("gzip: bytes after the last member that are not another member are an error", async () => {
-  const garbage = new Uint8Array([...gzipSync(new Uint8Array(10)), 1, 2, 3, 4]);
-  await rejects(decodeAll(new GzipDecoder(), garbage, 65536), /gzip: incorrect header check/);
+  const garbage = new Uint8Array([...gzipSync(new Uint8Array(10)), ...text("not another gzip member")]);
+  await rejects(decodeAll(new GzipDecoder(), garbage, 65536), /gzip: not in gzip format \(invalid header\)/);
+});
+
+Deno.test("gzip: a member's header may carry an extra field and a file name (as gzip FILE writes)", async () => {
+  const plain = gzipSync(text("named\n"));
+  const extra = [4, 0, 0x41, 0x42, 0, 0]; // XLEN 4: one subfield "AB" of length 0.
+  const header = [...plain.subarray(0, 10), ...extra, ...text("layer.tar\0")];
+  header[3] = 0x04 | 0x08; // FEXTRA, FNAME
+  const member = new Uint8Array([...header, ...plain.subarray(10)]);
+  equal(new TextDecoder().decode(await decodeAll(new GzipDecoder(), member, 3)), "named\n");
 });

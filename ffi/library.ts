@@ -1,5 +1,5 @@
 /**
- * System libraries loaded with Deno.dlopen on first use (OpenSSL's libcrypto, zlib, libzstd): a command that
+ * System libraries loaded with Deno.dlopen on first use (OpenSSL's libcrypto, ISA-L, libzstd): a command that
  * needs none of them loads none, and a missing one is an error that names the Debian package to install.
  */
 export function systemLibrary<S extends Deno.ForeignLibraryInterface>(

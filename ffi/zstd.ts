@@ -1,6 +1,6 @@
 /**
  * zstd decompression by the system's libzstd (libzstd.so.1, Debian's libzstd1) through Deno.dlopen, each
- * chunk on one of the runtime's worker threads (as zlib.ts does for gzip).
+ * chunk on one of the runtime's worker threads (as igzip.ts does for gzip).
  */
 import { systemLibrary } from "./library.ts";
 import { type Decoder, OutputSpace } from "./decoder.ts";

@@ -40,7 +40,7 @@ husk_deb_installed() {
 
 # Deno (from the npm registry), Debian's busybox-static (for the offline rootfs), what bridge networking
 # runs: iproute2 (ip) and iptables (iptables-restore, for NAT and published ports), and the libraries the
-# image commands call through Deno.dlopen: libssl3 (libcrypto's sha256), zlib1g (gunzip) and libzstd1.
+# image commands call through Deno.dlopen: libssl3 (libcrypto's sha256), libisal2 (ISA-L's gunzip) and libzstd1.
 husk_install_base() {
   if ! command -v deno >/dev/null 2>&1; then
     command -v npm >/dev/null 2>&1 || husk_die "deno is missing and so is npm: install Node.js/npm first"
@@ -55,7 +55,7 @@ husk_install_base() {
   fi
   if command -v dpkg-query >/dev/null 2>&1; then
     _husk_missing=
-    for _husk_pkg in busybox-static iproute2 iptables libssl3 zlib1g libzstd1; do
+    for _husk_pkg in busybox-static iproute2 iptables libssl3 libisal2 libzstd1; do
       husk_deb_installed "$_husk_pkg" || _husk_missing="$_husk_missing $_husk_pkg"
     done
     # shellcheck disable=SC2086 # word splitting of the package list is intended

@@ -6,7 +6,7 @@
 // @ts-types="@types/tar-stream"
 import tar from "tar-stream";
 import type { Decoder } from "../../ffi/decoder.ts";
-import { GzipDecoder } from "../../ffi/zlib.ts";
+import { GzipDecoder } from "../../ffi/igzip.ts";
 import { ZstdDecoder } from "../../ffi/zstd.ts";
 import { HuskError } from "../errors.ts";
 import { LayerError } from "./entry.ts";
