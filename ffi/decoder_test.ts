@@ -81,11 +81,15 @@ Deno.test("gzip: bytes after the last member that are not another member are an 
   await rejects(decodeAll(new GzipDecoder(), garbage, 65536), /gzip: not in gzip format \(invalid header\)/);
 });
 
-Deno.test("gzip: a member's header may carry an extra field and a file name (as gzip FILE writes)", async () => {
+Deno.test("gzip: a header with an extra field and a file name, fed a byte at a time, is read whole", async () => {
   const plain = gzipSync(text("named\n"));
   const extra = [4, 0, 0x41, 0x42, 0, 0]; // XLEN 4: one subfield "AB" of length 0.
   const header = [...plain.subarray(0, 10), ...extra, ...text("layer.tar\0")];
-  header[3] = 0x04 | 0x08; // FEXTRA, FNAME
+  header[3] = 0x04 | 0x08; // FEXTRA, FNAME (as gzip FILE writes)
   const member = new Uint8Array([...header, ...plain.subarray(10)]);
-  equal(new TextDecoder().decode(await decodeAll(new GzipDecoder(), member, 3)), "named\n");
+  const both = new Uint8Array([...member, ...member]);
+  // Reading the header inside isal_inflate failed about one time in ten this way: repeated to show it.
+  for (let run = 0; run < 50; run++) {
+    equal(new TextDecoder().decode(await decodeAll(new GzipDecoder(), both, 1)), "named\nnamed\n");
+  }
 });
