@@ -1,6 +1,8 @@
-/** `husk load`, `husk save`, `husk export`: images and containers as tar archives. */
+/** `husk load`, `husk save`, `husk export`, `husk import`: images and containers as tar archives. */
 import { InvalidInputError } from "../errors.ts";
 import { loadArchive, saveArchive } from "../image/archive.ts";
+import { applyChanges } from "../image/changes.ts";
+import { importTarball } from "../image/import.ts";
 import { containerFilesystem } from "../runtime/export.ts";
 import { type CommandModule, needArguments, needExactly } from "./command.ts";
 import { findContainer } from "./containers.ts";
@@ -76,6 +78,33 @@ export const exportCommand: CommandModule = {
     } finally {
       fs.release();
     }
+    return 0;
+  },
+};
+
+const IMPORT_FLAGS = [
+  {
+    name: "change",
+    short: "c",
+    value: "INSTRUCTION",
+    multiple: true,
+    help: "CMD, ENTRYPOINT, ENV, WORKDIR, USER or EXPOSE for the image's config",
+  },
+];
+
+export const importCommand: CommandModule = {
+  usage: "husk import [OPTIONS] FILE|- [REPOSITORY[:TAG]]",
+  summary: "Import a filesystem tarball (plain, gzip or zstd) as an image.",
+  flags: IMPORT_FLAGS,
+  interspersed: true,
+  main: async (paths, values, rest) => {
+    if (rest.length < 1 || rest.length > 2) {
+      throw new InvalidInputError(`"husk import" requires 1 or 2 arguments: FILE|- [REPOSITORY[:TAG]]`);
+    }
+    const [source, name] = rest;
+    const changes = applyChanges((values.change as string[] | undefined) ?? []);
+    const stream = await input(source === "-" ? undefined : source);
+    console.log(await importTarball(paths, stream, name ?? null, changes));
     return 0;
   },
 };

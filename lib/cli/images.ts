@@ -1,8 +1,5 @@
-/** `husk images`, `rmi`, `tag`, `image prune|ls|rm`, `import`: the local image store. */
-import { InvalidInputError } from "../errors.ts";
+/** `husk images`, `rmi`, `tag`, `image prune|ls|rm|inspect`: the local image store. */
 import { type Catalog, shortId } from "../image/catalog.ts";
-import { applyChanges } from "../image/changes.ts";
-import { importTarball } from "../image/import.ts";
 import { pruneImages, removeImageNamed, tagImage } from "../image/manage.ts";
 import { familiarRepository } from "../image/reference.ts";
 import { inspectImage, readCatalog } from "../image/store.ts";
@@ -133,36 +130,4 @@ export const image: CommandGroup = {
   usage: "husk image COMMAND",
   summary: "Manage images.",
   subcommands: { ls: images, rm: rmi, tag, inspect: imageInspect, prune: imagePrune },
-};
-
-const IMPORT_FLAGS = [
-  {
-    name: "change",
-    short: "c",
-    value: "INSTRUCTION",
-    multiple: true,
-    help: "CMD, ENTRYPOINT, ENV, WORKDIR, USER or EXPOSE for the image's config",
-  },
-];
-
-export const importCommand: CommandModule = {
-  usage: "husk import [OPTIONS] FILE|- [REPOSITORY[:TAG]]",
-  summary: "Import a filesystem tarball (plain, gzip or zstd) as an image.",
-  flags: IMPORT_FLAGS,
-  interspersed: true,
-  main: async (paths, values, rest) => {
-    if (rest.length < 1 || rest.length > 2) {
-      throw new InvalidInputError(`"husk import" requires 1 or 2 arguments: FILE|- [REPOSITORY[:TAG]]`);
-    }
-    const [source, name] = rest;
-    const changes = applyChanges((values.change as string[] | undefined) ?? []);
-    let stream: ReadableStream<Uint8Array>;
-    try {
-      stream = source === "-" ? Deno.stdin.readable : (await Deno.open(source)).readable;
-    } catch (e) {
-      throw new InvalidInputError(`cannot read ${source}: ${(e as Error).message}`);
-    }
-    console.log(await importTarball(paths, stream, name ?? null, changes));
-    return 0;
-  },
 };

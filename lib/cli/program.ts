@@ -50,7 +50,7 @@ const COMMANDS: Record<
   tag: { summary: "Give an image another name", load: async () => (await imaging()).tag },
   import: {
     summary: "Import a filesystem tarball as an image",
-    load: async () => (await imaging()).importCommand,
+    load: async () => (await import("./archive.ts")).importCommand,
   },
   load: { summary: "Load images from an archive", load: async () => (await import("./archive.ts")).load },
   save: { summary: "Save images to an archive", load: async () => (await import("./archive.ts")).save },
