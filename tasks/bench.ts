@@ -12,7 +12,7 @@
  * 5. crun and podman, when installed and working (otherwise skipped with the reason);
  * plus, for reference, `deno run` of an empty script (Deno's own start-up);
  * and the image benchmarks of bench_images.ts: `husk pull` against `skopeo copy`, layer extraction against
- * GNU tar (`--image-runs N`, default 5).
+ * GNU tar (`--image-runs N`, default 15: a pull varies by 10 to 30 ms from one to the next).
  *
  * Whole processes are timed with hyperfine (`-N`, `--warmup 3`, `--export-json`) when it is installed, else with a
  * loop of Deno.Command. Targets: CLI median <= runc median; library median <= 1.5x unshare median; bridge
@@ -287,7 +287,7 @@ export const USAGE = `usage: deno task bench [--runs N] [--library-runs N] [--ro
 
   --runs N          runs per whole-process benchmark (husk CLI, unshare, runc, ...), default 100
   --library-runs N  containers started by the library benchmark, default 3 x runs (300)
-  --image-runs N    pulls per pull benchmark (3 x N layer extractions), default 5
+  --image-runs N    pulls per pull benchmark (3 x N layer extractions), default 15
   --rootfs DIR      root filesystem to run /bin/true in, default rootfs/default
   --loop            time processes with a Deno.Command loop even when hyperfine is installed
 `;
@@ -316,7 +316,7 @@ export function parseOptions(argv: readonly string[]): Options {
   return {
     runs,
     libraryRuns: count("library-runs", values["library-runs"], 3 * runs),
-    imageRuns: count("image-runs", values["image-runs"], 5),
+    imageRuns: count("image-runs", values["image-runs"], 15),
     rootfs: values.rootfs,
     loop: values.loop === true,
     help: values.help === true,

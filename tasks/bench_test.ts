@@ -287,7 +287,7 @@ Deno.test("parseOptions: defaults, --runs scales the library runs, explicit valu
   assert.deepEqual(parseOptions([]), {
     runs: 100,
     libraryRuns: 300,
-    imageRuns: 5,
+    imageRuns: 15,
     rootfs: undefined,
     loop: false,
     help: false,
@@ -295,7 +295,7 @@ Deno.test("parseOptions: defaults, --runs scales the library runs, explicit valu
   assert.deepEqual(parseOptions(["--runs", "10"]), {
     runs: 10,
     libraryRuns: 30,
-    imageRuns: 5,
+    imageRuns: 15,
     rootfs: undefined,
     loop: false,
     help: false,
@@ -303,7 +303,7 @@ Deno.test("parseOptions: defaults, --runs scales the library runs, explicit valu
   assert.deepEqual(parseOptions(["--runs=20", "--library-runs", "7", "--rootfs", "/r"]), {
     runs: 20,
     libraryRuns: 7,
-    imageRuns: 5,
+    imageRuns: 15,
     rootfs: "/r",
     loop: false,
     help: false,
