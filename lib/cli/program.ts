@@ -40,7 +40,7 @@ const COMMANDS: Record<
   prune: { summary: "Remove all stopped containers", load: async () => (await lifecycle()).prune },
   network: { summary: "Manage networks", load: async () => (await import("./network.ts")).network },
   pull: { summary: "Download an image from a registry", load: async () => (await import("./pull.ts")).pull },
-  login: { summary: "Log in to a registry", load: async () => (await import("./pull.ts")).login },
+  login: { summary: "Log in to a registry", load: async () => (await import("./login.ts")).login },
   images: { summary: "List images", load: async () => (await imaging()).images },
   image: {
     summary: "Manage images (ls, rm, tag, inspect, prune)",
