@@ -13,7 +13,9 @@ export function systemLibrary<S extends Deno.ForeignLibraryInterface>(
     try {
       lib ??= Deno.dlopen(file, symbols);
     } catch (e) {
-      throw new Error(`${purpose} needs ${file} (Debian's ${debianPackage}): ${(e as Error).message}`);
+      // Deno repeats its own prefix ("Could not open library: Could not open library: libz.so.1: ...").
+      const why = (e as Error).message.replace(/^(Could not open library: )+/, "");
+      throw new Error(`${purpose} needs ${file}: install Debian's ${debianPackage} (${why})`);
     }
     return lib.symbols;
   };
