@@ -53,11 +53,11 @@ export interface FileAttributes {
   mtime?: Date;
 }
 
-/** struct timespec[2] (access and modification) for futimens: both `mtime`. */
-function timespecs(mtime: Date): BigInt64Array<ArrayBuffer> {
+/** struct timespec[2] (access and modification) for futimens, both `mtime`: seconds, nanoseconds, twice. */
+function timespec(mtime: Date): [number, number, number, number] {
   const ms = mtime.getTime();
-  const sec = BigInt(Math.floor(ms / 1000)), nsec = BigInt((ms % 1000) * 1_000_000);
-  return new BigInt64Array([sec, nsec, sec, nsec]);
+  const sec = Math.floor(ms / 1000), nsec = (ms - sec * 1000) * 1_000_000;
+  return [sec, nsec, sec, nsec];
 }
 
 /** Owner, then mode (chown clears set-user-ID bits), then times, on the open file: no path lookups. */
@@ -65,7 +65,10 @@ function setAttributes(fd: number, path: string, attrs: FileAttributes): void {
   sys(`chown ${path}`, "fchown", fd, attrs.uid, attrs.gid);
   sys(`chmod ${path}`, "fchmod", fd, attrs.mode);
   // futimens(fd, times) is utimensat(fd, NULL, times, 0).
-  if (attrs.mtime) sys(`set the times of ${path}`, "utimensat", fd, null, ptr(timespecs(attrs.mtime)), 0);
+  if (attrs.mtime) {
+    const times = new BigInt64Array(timespec(attrs.mtime).map(BigInt));
+    sys(`set the times of ${path}`, "utimensat", fd, null, ptr(times), 0);
+  }
 }
 
 /** A new file written in pieces as they come (on worker threads), then given its attributes. */
@@ -130,8 +133,79 @@ export interface NewFile {
 }
 
 /** Flags of a step (spawn.S): keep its result (the new descriptor), pass the kept one as the first argument. */
-const SAVE = 2n, USE_SAVED = 4n;
+const SAVE = 2, USE_SAVED = 4;
+/** A step's words: the system call's number, six arguments (the last one receives the result), flags. */
 const STEP_WORDS = 8;
+/** The system calls of a file's steps, and what each does (for its error). */
+const DOING = {
+  openat: "open",
+  writev: "write",
+  fchown: "chown",
+  fchmod: "chmod",
+  utimensat: "set the times of",
+  close: "close",
+} as const;
+type Call = keyof typeof DOING;
+
+/**
+ * One call's steps and everything they point at (iovecs, times, paths) in one buffer, its 64-bit words
+ * written as two 32-bit halves: a BigInt per word and a small buffer per pointer cost the main thread about
+ * 10 µs a file (5 to 10 ms of a pull's 150).
+ */
+class StepTable {
+  readonly words: BigUint64Array<ArrayBuffer>;
+  #halves: Uint32Array;
+  #bytes: Uint8Array;
+  #base: number;
+  /** The next free step, word (iovecs and times, after the steps) and byte (paths, after the words). */
+  steps = 0;
+  #word: number;
+  #byte: number;
+
+  constructor(steps: number, words: number, bytes: number) {
+    const buffer = new ArrayBuffer((steps * STEP_WORDS + words) * 8 + bytes);
+    this.words = new BigUint64Array(buffer, 0, steps * STEP_WORDS + words);
+    this.#halves = new Uint32Array(buffer, 0, this.words.length * 2);
+    this.#bytes = new Uint8Array(buffer);
+    this.#base = Number(address(this.#bytes));
+    this.#word = steps * STEP_WORDS;
+    this.#byte = this.words.length * 8;
+  }
+
+  /** Appends a step (arguments: numbers of at most 53 bits, negative ones as two's complement). */
+  step(nr: number, flags: number, a0 = 0, a1 = 0, a2 = 0, a3 = 0): void {
+    const at = this.steps++ * STEP_WORDS;
+    [nr, a0, a1, a2, a3, 0, 0, flags].forEach((v, i) => this.#put(at + i, v));
+  }
+
+  /** Appends `values` as words after the steps; returns their address. */
+  data(...values: number[]): number {
+    const at = this.#word;
+    values.forEach((v, i) => this.#put(at + i, v));
+    this.#word += values.length;
+    return this.#base + at * 8;
+  }
+
+  /** Appends `s` as a C string; returns its address. */
+  string(s: string): number {
+    const at = this.#byte;
+    this.#byte += textEncoder.encodeInto(s, this.#bytes.subarray(at)).written;
+    this.#bytes[this.#byte++] = 0;
+    return this.#base + at;
+  }
+
+  /** A step's raw result. */
+  result(step: number): number {
+    return Number(BigInt.asIntN(64, this.words[step * STEP_WORDS + 6]));
+  }
+
+  #put(word: number, v: number): void {
+    this.#halves[2 * word] = v >>> 0;
+    this.#halves[2 * word + 1] = Math.floor(v / 0x1_0000_0000) >>> 0;
+  }
+}
+
+const textEncoder = new TextEncoder();
 
 /**
  * Creates and writes several small files in one call to a worker thread: for each, open, writev, fchown,
@@ -143,60 +217,43 @@ export async function writeNewFiles(files: readonly NewFile[]): Promise<(Error |
   const failures: (Error | null)[] = files.map(() => null);
   for (let from = 0; from < files.length;) {
     const batch = files.slice(from);
-    /** Per step: its file (in the batch) and what it does, for the error. */
-    const owners: { file: number; what: string; open: number }[] = [];
-    const words: bigint[] = [];
-    /** What the steps point at, alive until the call returns. */
-    const held: ArrayBufferView[] = [];
-    const step = (file: number, what: string, open: number, nr: bigint, flags: bigint, ...args: bigint[]) => {
-      owners.push({ file, what, open });
-      words.push(nr, ...args, ...Array(6 - args.length).fill(0n), flags);
-    };
-    const pointing = (view: ArrayBufferView) => (held.push(view), address(view));
+    let steps = 0, words = 0, bytes = 0;
+    for (const { path, content, attrs } of batch) {
+      steps += attrs.mtime ? 6 : 5;
+      words += 2 * content.length + (attrs.mtime ? 4 : 0);
+      bytes += 3 * path.length + 1; // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    }
+    const table = new StepTable(steps, words, bytes);
+    /** Per step: its file in the batch, its system call, and its file's open step. */
+    const owner: number[] = [], doing: Call[] = [], opening: number[] = [];
     batch.forEach(({ path, content, attrs }, file) => {
-      const open = owners.length;
+      const open = table.steps;
+      const step = (call: Call, ...args: number[]) => {
+        owner.push(file), doing.push(call), opening.push(open);
+        table.step(syscallNumber(call), call === "openat" ? SAVE : USE_SAVED, ...args);
+      };
       const chunks = content.filter((c) => c.length > 0);
-      const iov = new BigUint64Array(chunks.length * 2);
-      chunks.forEach((c, i) => {
-        iov[2 * i] = pointing(c);
-        iov[2 * i + 1] = BigInt(c.length);
-      });
-      const at = BigInt.asUintN(64, BigInt(AT_FDCWD));
-      step(
-        file,
-        "open",
-        open,
-        syscallNumber("openat"),
-        SAVE,
-        at,
-        pointing(cstring(path)),
-        BigInt(NEW_FILE),
-        0o600n,
-      );
-      step(file, "write", open, syscallNumber("writev"), USE_SAVED, 0n, pointing(iov), BigInt(chunks.length));
-      step(file, "chown", open, syscallNumber("fchown"), USE_SAVED, 0n, BigInt(attrs.uid), BigInt(attrs.gid));
-      step(file, "chmod", open, syscallNumber("fchmod"), USE_SAVED, 0n, BigInt(attrs.mode));
-      if (attrs.mtime) {
-        const times = pointing(timespecs(attrs.mtime));
-        step(file, "set the times of", open, syscallNumber("utimensat"), USE_SAVED, 0n, 0n, times, 0n);
-      }
-      step(file, "close", open, syscallNumber("close"), USE_SAVED, 0n);
+      const iov = table.data(...chunks.flatMap((c) => [Number(address(c)), c.length]));
+      step("openat", AT_FDCWD, table.string(path), NEW_FILE, 0o600);
+      step("writev", 0, iov, chunks.length);
+      step("fchown", 0, attrs.uid, attrs.gid);
+      step("fchmod", 0, attrs.mode);
+      if (attrs.mtime) step("utimensat", 0, 0, table.data(...timespec(attrs.mtime)), 0);
+      step("close", 0);
     });
-    const table = new BigUint64Array(new ArrayBuffer(words.length * 8));
-    table.set(words);
-    const failed = await runSteps(table, owners.length);
-    const result = (i: number) => Number(BigInt.asIntN(64, table[i * STEP_WORDS + 6]));
+    // `batch` keeps the chunks referenced, and `table` the rest, until the call returns.
+    const failed = await runSteps(table.words, table.steps);
     // Written whole: writev may write less than asked (a full disk).
-    owners.forEach(({ file, what }, i) => {
-      if (i < failed && what === "write") {
-        const size = batch[file].content.reduce((n, c) => n + c.length, 0);
-        if (result(i) !== size) failures[from + file] = new SysError(`write ${batch[file].path}`, ENOSPC);
-      }
-    });
-    if (failed === owners.length) break;
-    const { file, what, open } = owners[failed];
-    const errno = -result(failed);
-    if (what !== "open" && what !== "close") syscall("close", result(open));
+    for (let i = 0; i < failed; i++) {
+      if (doing[i] !== "writev") continue;
+      const { path, content } = batch[owner[i]];
+      const size = content.reduce((n, c) => n + c.length, 0);
+      if (table.result(i) !== size) failures[from + owner[i]] = new SysError(`write ${path}`, ENOSPC);
+    }
+    if (failed === table.steps) break;
+    const file = owner[failed], what = DOING[doing[failed]];
+    const errno = -table.result(failed);
+    if (what !== "open" && what !== "close") syscall("close", table.result(opening[failed]));
     const path = batch[file].path;
     failures[from + file] = what === "open"
       ? openFailure(path, errno)

@@ -90,3 +90,18 @@ Deno.test("file: in one call, a file that exists and one that cannot be created 
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("file: a time before 1970, with a fraction of a second, is kept (one file and several at once)", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const mtime = new Date("1969-07-20T20:17:40.5Z");
+    const attrs = { uid: Deno.uid()!, gid: Deno.gid()!, mode: 0o644, mtime };
+    await writeNewFile(`${dir}/one`, [new Uint8Array(1)], attrs);
+    deepEqual(await writeNewFiles([{ path: `${dir}/many`, content: [new Uint8Array(1)], attrs }]), [null]);
+    for (const name of ["one", "many"]) {
+      equal(Deno.statSync(`${dir}/${name}`).mtime?.getTime(), mtime.getTime());
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -55,8 +55,8 @@ function load(): Routines {
 }
 
 /** The system call number of `name` on this architecture. */
-export function syscallNumber(name: SyscallName): bigint {
-  return BigInt(SYSCALLS_X86_64[name]);
+export function syscallNumber(name: SyscallName): number {
+  return SYSCALLS_X86_64[name];
 }
 
 /** Calls the start routine with a laid-out plan; returns the pid or -errno. */
@@ -71,7 +71,7 @@ const word = (w: Word): bigint =>
 /** One system call on this thread: its raw result, -errno on failure. */
 export function syscall(name: SyscallName, ...args: Word[]): number {
   const a = [...args.map(word), 0n, 0n, 0n, 0n, 0n].slice(0, 5);
-  return Number(load().raw.call(syscallNumber(name), a[0], a[1], a[2], a[3], a[4]));
+  return Number(load().raw.call(BigInt(syscallNumber(name)), a[0], a[1], a[2], a[3], a[4]));
 }
 
 /** One system call on this thread; a failure throws a SysError saying `what` failed. */
@@ -94,7 +94,7 @@ export function address(buffer: ArrayBufferView): bigint {
 /** One system call on a worker thread: resolves to its raw result, -errno on failure. */
 export async function syscallAsync(name: SyscallName, ...args: Word[]): Promise<number> {
   const a = [...args.map(word), 0n, 0n, 0n, 0n, 0n].slice(0, 5);
-  return Number(await load().rawAsync.call(syscallNumber(name), a[0], a[1], a[2], a[3], a[4]));
+  return Number(await load().rawAsync.call(BigInt(syscallNumber(name)), a[0], a[1], a[2], a[3], a[4]));
 }
 
 /**

@@ -164,7 +164,7 @@ function layout(
     const args = step.args.map((a) => arena.value(a));
     if (args.length > 6) throw new RangeError(`${step.call}: more than 6 arguments`);
     if (!view) return;
-    view.setBigUint64(at, syscallNumber(step.call), true);
+    view.setBigUint64(at, BigInt(syscallNumber(step.call)), true);
     args.forEach((a, j) => view.setBigUint64(at + 8 + j * 8, BigInt.asUintN(64, a), true));
     const fork = step.parentContinuesAt !== undefined;
     if (fork && step.okErrno) throw new RangeError(`${step.call}: a fork step has no accepted errno`);
