@@ -149,8 +149,8 @@ type Call = keyof typeof DOING;
 
 /**
  * One call's steps and everything they point at (iovecs, times, paths) in one buffer, its 64-bit words
- * written as two 32-bit halves: a BigInt per word and a small buffer per pointer cost the main thread about
- * 10 µs a file (5 to 10 ms of a pull's 150).
+ * written as two 32-bit halves: a BigInt per word and a small buffer per pointer cost about
+ * 7 µs a file (about 5 ms of a pull's 150 on the main thread).
  */
 class StepTable {
   readonly words: BigUint64Array<ArrayBuffer>;
