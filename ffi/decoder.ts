@@ -1,5 +1,5 @@
 /**
- * What the native decompressors (zlib.ts, zstd.ts) share: one call to a worker thread per input chunk, and
+ * What the native decompressors (igzip.ts, zstd.ts) share: one call to a worker thread per input chunk, and
  * output written into large buffers that are handed out in pieces and never written again (a piece may still
  * be queued for a file or a hash when the next call runs).
  */

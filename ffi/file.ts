@@ -5,6 +5,7 @@
  */
 import { cstring, SysError } from "./libc.ts";
 import { address, ptr, runSteps, sys, syscall, syscallAsync, syscallNumber } from "./native.ts";
+import { FLAG_SAVE, FLAG_USE_SAVED, STEP_SIZE } from "./spawn.ts";
 
 const EEXIST = 17, ENOSPC = 28, AT_FDCWD = -100;
 const O_WRONLY = 0o1, O_CREAT = 0o100, O_EXCL = 0o200, O_CLOEXEC = 0o2000000;
@@ -132,10 +133,8 @@ export interface NewFile {
   attrs: FileAttributes;
 }
 
-/** Flags of a step (spawn.S): keep its result (the new descriptor), pass the kept one as the first argument. */
-const SAVE = 2, USE_SAVED = 4;
-/** A step's words: the system call's number, six arguments (the last one receives the result), flags. */
-const STEP_WORDS = 8;
+/** A step's words: the system call's number, six arguments (run_steps puts the result in the last), flags. */
+const STEP_WORDS = STEP_SIZE / 8;
 /** The system calls of a file's steps, and what each does (for its error). */
 const DOING = {
   openat: "open",
@@ -230,7 +229,8 @@ export async function writeNewFiles(files: readonly NewFile[]): Promise<(Error |
       const open = table.steps;
       const step = (call: Call, ...args: number[]) => {
         owner.push(file), doing.push(call), opening.push(open);
-        table.step(syscallNumber(call), call === "openat" ? SAVE : USE_SAVED, ...args);
+        // The new descriptor is kept, and passed to the file's other calls.
+        table.step(syscallNumber(call), call === "openat" ? FLAG_SAVE : FLAG_USE_SAVED, ...args);
       };
       const chunks = content.filter((c) => c.length > 0);
       const iov = table.data(...chunks.flatMap((c) => [Number(address(c)), c.length]));

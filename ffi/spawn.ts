@@ -50,14 +50,12 @@ export interface RawStep {
   loadArg0?: boolean;
 }
 
-const STEP_SIZE = 64;
+/** A step of spawn.S's list (run_steps takes the same): number, six arguments, flags, then an int. */
+export const STEP_SIZE = 64;
 const STACK_SIZE = 4096;
-const FLAG_POSITIVE = 1,
-  FLAG_SAVE = 2,
-  FLAG_USE_SAVED = 4,
-  FLAG_FORK = 8,
-  FLAG_STORE_SAVED = 16,
-  FLAG_LOAD = 32;
+/** Step flags: keep the result, pass the kept one as the first argument (run_steps knows these two too). */
+export const FLAG_SAVE = 2, FLAG_USE_SAVED = 4;
+const FLAG_POSITIVE = 1, FLAG_FORK = 8, FLAG_STORE_SAVED = 16, FLAG_LOAD = 32;
 
 const encoder = new TextEncoder();
 
