@@ -39,10 +39,10 @@ type Creation = Extract<EntryPlan, { kind: "create" }>;
 const isLargeFile = (header: tar.Headers, plan: EntryPlan): plan is Creation =>
   plan.kind === "create" && isRegular(header) && (header.size ?? 0) > LARGE_FILE;
 
-const attributes = (header: tar.Headers) => ({
+const attributes = (header: tar.Headers, defaultMode = 0o644) => ({
   uid: header.uid ?? 0,
   gid: header.gid ?? 0,
-  mode: (header.mode ?? 0o644) & 0o7777,
+  mode: (header.mode ?? defaultMode) & 0o7777,
   mtime: header.mtime,
 });
 
@@ -110,7 +110,6 @@ export class LayerWriter {
       this.#create(path, () => mknod(path, S_IFCHR, 0n));
       return plan;
     }
-    const mode = (header.mode ?? 0o644) & 0o7777;
     switch (header.type) {
       case "directory":
         this.#ensureDir(path);
@@ -128,7 +127,7 @@ export class LayerWriter {
       case "fifo": {
         const kind = header.type === "fifo" ? S_IFIFO : header.type === "block-device" ? S_IFBLK : S_IFCHR;
         const dev = makedev(header.devmajor ?? 0, header.devminor ?? 0);
-        this.#create(path, () => mknod(path, kind | mode, dev));
+        this.#create(path, () => mknod(path, kind | attributes(header).mode, dev));
         return plan;
       }
       case "file":
@@ -210,12 +209,13 @@ export class LayerWriter {
     for (const p of paths) this.#inFlightPaths.add(p);
   }
 
-  #attributes(path: string, header: tar.Headers): void {
-    lchown(path, header.uid ?? 0, header.gid ?? 0);
+  /** Owner, then mode (after chown, which clears set-user-ID bits) and time; a symbolic link gets its owner. */
+  #attributes(path: string, header: tar.Headers, defaultMode?: number): void {
+    const { uid, gid, mode, mtime } = attributes(header, defaultMode);
+    lchown(path, uid, gid);
     if (header.type === "symlink") return;
-    // After chown, which clears set-user-ID bits.
-    Deno.chmodSync(path, (header.mode ?? 0o644) & 0o7777);
-    if (header.mtime) Deno.utimeSync(path, header.mtime, header.mtime);
+    Deno.chmodSync(path, mode);
+    if (mtime) Deno.utimeSync(path, mtime, mtime);
   }
 
   /** Waits for the files in flight; the first failure among them is thrown. */
@@ -234,9 +234,7 @@ export class LayerWriter {
     for (const { path, header } of this.#dirs.reverse()) {
       // A later entry may have replaced the directory, or one above it, by a link: chmod would follow it.
       if (!this.#isRealDirectory(path)) continue;
-      lchown(path, header.uid ?? 0, header.gid ?? 0);
-      Deno.chmodSync(path, (header.mode ?? 0o755) & 0o7777);
-      if (header.mtime) Deno.utimeSync(path, header.mtime, header.mtime);
+      this.#attributes(path, header, 0o755);
     }
   }
 
@@ -263,33 +261,29 @@ export class LayerWriter {
 
   /** Whether every component of `path` below the layer's root is a directory, none a link. */
   #isRealDirectory(path: string): boolean {
-    let at = this.root;
-    for (const part of path.slice(this.root.length).split("/").filter(Boolean)) {
-      at += `/${part}`;
+    const rel = path.slice(this.root.length + 1);
+    return rel === "" || this.#firstNotDirectory([...parents(rel), rel]) === undefined;
+  }
+
+  /** The first of `rels` (paths below the layer's root) that is not a real directory (missing, a link), if any. */
+  #firstNotDirectory(rels: readonly string[]): string | undefined {
+    return rels.find((rel) => {
       try {
-        if (!Deno.lstatSync(at).isDirectory) return false;
+        return !Deno.lstatSync(`${this.root}/${rel}`).isDirectory;
       } catch (e) {
-        if (e instanceof Deno.errors.NotFound) return false;
+        if (e instanceof Deno.errors.NotFound) return true;
         throw e;
       }
-    }
-    return true;
+    });
   }
 
   /** Refuses a hard link whose target is reached through a symbolic link (it could be a host file). */
   #checkRealParents(target: string, name: string): void {
-    for (const parent of parents(target)) {
-      let info: Deno.FileInfo | null = null;
-      try {
-        info = Deno.lstatSync(`${this.root}/${parent}`);
-      } catch (e) {
-        if (!(e instanceof Deno.errors.NotFound)) throw e;
-      }
-      if (!info?.isDirectory) {
-        throw new LayerError(
-          `refusing hard link "${name}": its target's parent ${parent} is not a directory (a link?)`,
-        );
-      }
+    const parent = this.#firstNotDirectory(parents(target));
+    if (parent !== undefined) {
+      throw new LayerError(
+        `refusing hard link "${name}": its target's parent ${parent} is not a directory (a link?)`,
+      );
     }
   }
 
