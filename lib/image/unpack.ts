@@ -34,35 +34,36 @@ export async function unpackImage(
   checkedDigest(manifest.config.digest, "config");
   manifest.layers.forEach((l) => checkedDigest(l.digest, "layer"));
   const manifestBlob = staging.writeBlobBytes(manifestBytes);
-  await fetchBlob(staging, source, manifest.config, "config");
-  const config: ImageConfig = JSON.parse(Deno.readTextFileSync(staging.blobFile(manifest.config.digest)));
-  const diffIds = (config.rootfs?.diff_ids ?? []).map((d) => checkedDigest(d, "diff_id"));
-  if (diffIds.length !== manifest.layers.length) {
-    throw new HuskError(
-      `image config lists ${diffIds.length} layers (diff_ids), its manifest ${manifest.layers.length}`,
-    );
-  }
-  // The first layer to fail stops the others, which are waited for: nothing goes on after the command.
+  // The config and the layers download at once, as containerd fetches them: only a layer's extraction waits
+  // for the config, whose diff_id tells whether the layer is stored already. The first download to fail
+  // stops the others, which are waited for: nothing goes on after the command.
   const stop = new AbortController();
+  const failed = (e: unknown) => (stop.abort(e), Promise.reject(e));
+  const configured = readConfig(staging, source, manifest, stop.signal).catch(failed);
   const tasks = manifest.layers.map(async (layer, i) => {
     const short = layer.digest.slice(7, 19);
-    const haveBlob = staging.hasBlob(layer.digest), haveLayer = staging.hasLayer(diffIds[i]);
-    if (haveBlob && haveLayer) {
-      progress({ digest: short, status: "Already exists" });
-      return staging.layerSize(diffIds[i]);
-    }
+    const target = configured.then(({ diffIds }) =>
+      staging.hasLayer(diffIds[i]) ? null : staging.newLayerDir()
+    );
+    target.catch(() => {}); // The config's failure is thrown by `configured`.
     // The layer is extracted as it downloads; the blob is kept too, for save and for other images.
-    const dir = haveLayer ? null : staging.newLayerDir();
-    const extracted = haveBlob
-      ? await extractLayer((await Deno.open(staging.blobFile(layer.digest))).readable, dir!, stop.signal)
-      : await receiveLayer(
+    let extracted: Extracted | null;
+    if (staging.hasBlob(layer.digest)) {
+      const dir = await target;
+      extracted = dir === null
+        ? null
+        : await extractLayer((await Deno.open(staging.blobFile(layer.digest))).readable, dir, stop.signal);
+    } else {
+      extracted = await receiveLayer(
         staging,
         await source.open(layer, stop.signal),
         layer,
-        dir,
+        target,
         stop.signal,
         (done) => progress({ digest: short, status: "Downloading", done, total: layer.size }),
       );
+    }
+    const [{ diffIds }, dir] = await Promise.all([configured, target]);
     if (extracted === null) {
       progress({ digest: short, status: "Already exists" });
       return staging.layerSize(diffIds[i]);
@@ -78,10 +79,11 @@ export async function unpackImage(
     staging.layerSizes.set(diffId, size);
     progress({ digest: short, status: "Pull complete" });
     return size;
-  }).map((task) => task.catch((e) => (stop.abort(e), Promise.reject(e))));
-  const settled = await Promise.allSettled(tasks);
+  }).map((task) => task.catch(failed));
+  const settled = await Promise.allSettled([configured, ...tasks]);
   if (stop.signal.aborted) throw stop.signal.reason;
-  const sizes = settled.map((s) => (s as PromiseFulfilledResult<number>).value);
+  const { config, diffIds } = await configured;
+  const sizes = settled.slice(1).map((s) => (s as PromiseFulfilledResult<number>).value);
   const id = manifest.config.digest;
   staging.commit({
     id,
@@ -96,43 +98,62 @@ export async function unpackImage(
   return id;
 }
 
-async function fetchBlob(
+/** Fetches (unless stored) and reads the image config; checks that it lists a diff_id per layer. */
+async function readConfig(
   staging: Staging,
   source: BlobSource,
-  desc: Descriptor,
-  what: string,
-): Promise<void> {
-  if (!staging.hasBlob(desc.digest)) await staging.writeBlob(await source.open(desc), desc.digest, what);
+  manifest: Manifest,
+  signal: AbortSignal,
+): Promise<{ config: ImageConfig; diffIds: string[] }> {
+  const desc = manifest.config;
+  if (!staging.hasBlob(desc.digest)) {
+    await staging.writeBlob(await source.open(desc, signal), desc.digest, "config");
+  }
+  const config: ImageConfig = JSON.parse(Deno.readTextFileSync(staging.blobFile(desc.digest)));
+  const diffIds = (config.rootfs?.diff_ids ?? []).map((d) => checkedDigest(d, "diff_id"));
+  if (diffIds.length !== manifest.layers.length) {
+    throw new HuskError(
+      `image config lists ${diffIds.length} layers (diff_ids), its manifest ${manifest.layers.length}`,
+    );
+  }
+  return { config, diffIds };
 }
 
 /**
- * Receives a layer's blob and extracts it into `dir` as it arrives (`dir` null: the layer is already
- * stored). When extraction fails, the blob is still received to its end: a download that does not match
- * its digest is the cause to report (a corrupt gzip stream fails first).
+ * Receives a layer's blob and extracts it as it arrives into the directory `target` names once the config
+ * is read (null: the layer is stored already). Until then the first batches wait, written to the blob.
+ * When extraction fails, the blob is still received to its end: a download that does not match its digest
+ * is the cause to report (a corrupt gzip stream fails first).
  */
 async function receiveLayer(
   staging: Staging,
   stream: ReadableStream<Uint8Array>,
   layer: Descriptor,
-  dir: string | null,
+  target: Promise<string | null>,
   signal: AbortSignal,
   progress: (done: number) => void,
 ): Promise<Extracted | null> {
   const blob = staging.blobWriter(layer.digest, "layer");
-  const extractor = dir === null ? null : new LayerExtractor(dir);
-  let extracting = extractor !== null, done = 0;
+  // Never rejected: a config that fails stops the download through `signal`, with its own error.
+  const extractor = target.then((dir) => dir === null ? null : new LayerExtractor(dir), () => null);
+  let extracting = true, done = 0;
   try {
     await eachBatch(stream, async (batch) => {
       done += batch.length;
       progress(done);
-      const extracted = extracting ? extractor!.push(batch).catch(() => void (extracting = false)) : null;
-      await Promise.all([blob.write(batch), extracted]);
+      const written = blob.write(batch);
+      // Every batch waits for the same promise, so the batches reach the extractor in their order.
+      const to = await extractor;
+      const extracted = to !== null && extracting
+        ? to.push(batch).catch(() => void (extracting = false))
+        : null;
+      await Promise.all([written, extracted]);
     }, signal);
     await blob.finish();
   } catch (e) {
     blob.abort();
-    await extractor?.abort();
+    await (await extractor)?.abort();
     throw e;
   }
-  return await extractor?.finish() ?? null;
+  return await (await extractor)?.finish() ?? null;
 }
