@@ -4,7 +4,7 @@
  * uncompressed stream on the way: the result must equal the config's diff_id.
  */
 // @ts-types="@types/tar-stream"
-import tar from "tar-stream";
+import type tar from "tar-stream";
 import type { Decoder } from "../../ffi/decoder.ts";
 import { GzipDecoder } from "../../ffi/igzip.ts";
 import { ZstdDecoder } from "../../ffi/zstd.ts";
@@ -33,6 +33,24 @@ export interface Extracted {
   size: number;
 }
 
+let parser: Promise<typeof tar> | undefined;
+
+/**
+ * tar-stream, loaded on first use: loading it takes 20 to 25 ms of the main thread, which a pull spends
+ * while its first request is out (see preloadTarParser).
+ */
+function tarParser(): Promise<typeof tar> {
+  return parser ??= import("tar-stream").then((m) => m.default as typeof tar);
+}
+
+/**
+ * Starts loading the tar parser, for a command that will extract layers once its requests come back; a
+ * failure to load is thrown where the parser is used.
+ */
+export function preloadTarParser(): void {
+  tarParser().catch(() => {});
+}
+
 /** Resolves once the parser wants more input, or is gone (destroyed by a failure). */
 function drained(extract: tar.Extract): Promise<void> {
   return new Promise((resolve) => {
@@ -59,7 +77,7 @@ const asLayerError = (e: unknown) =>
  */
 export class LayerExtractor {
   #hasher = new Hasher();
-  #extract = tar.extract();
+  #extract: tar.Extract;
   #writer: LayerWriter;
   #decoder: Decoder | null | undefined;
   /** The batches' decompression, one after another. */
@@ -69,10 +87,16 @@ export class LayerExtractor {
   /** The parser's entries applied to the directory. */
   #applying: Promise<void>;
 
-  constructor(dir: string) {
+  private constructor(dir: string, parser: typeof tar) {
+    this.#extract = parser.extract();
     this.#writer = new LayerWriter(dir);
     this.#applying = this.#apply();
     this.#applying.catch(() => {}); // Thrown by finish.
+  }
+
+  /** An extractor into the empty directory `dir` (once the tar parser is loaded). */
+  static async create(dir: string): Promise<LayerExtractor> {
+    return new LayerExtractor(dir, await tarParser());
   }
 
   /**
@@ -151,7 +175,7 @@ export async function extractLayer(
   dir: string,
   signal?: AbortSignal,
 ): Promise<Extracted> {
-  const extractor = new LayerExtractor(dir);
+  const extractor = await LayerExtractor.create(dir);
   try {
     await eachBatch(source, (batch) => extractor.push(batch), signal);
   } catch (e) {

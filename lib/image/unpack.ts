@@ -134,8 +134,10 @@ async function receiveLayer(
   progress: (done: number) => void,
 ): Promise<Extracted | null> {
   const blob = staging.blobWriter(layer.digest, "layer");
-  // Never rejected: a config that fails stops the download through `signal`, with its own error.
-  const extractor = target.then((dir) => dir === null ? null : new LayerExtractor(dir), () => null);
+  // A config that fails stops the download through `signal`, with its own error; a tar parser that cannot
+  // load is thrown at the end, once the blob is received.
+  const extractor = target.then((dir) => dir === null ? null : LayerExtractor.create(dir), () => null);
+  const extractorIfAny = extractor.catch(() => null);
   let extracting = true, done = 0;
   try {
     await eachBatch(stream, async (batch) => {
@@ -143,7 +145,7 @@ async function receiveLayer(
       progress(done);
       const written = blob.write(batch);
       // Every batch waits for the same promise, so the batches reach the extractor in their order.
-      const to = await extractor;
+      const to = await extractorIfAny;
       const extracted = to !== null && extracting
         ? to.push(batch).catch(() => void (extracting = false))
         : null;
@@ -152,7 +154,7 @@ async function receiveLayer(
     await blob.finish();
   } catch (e) {
     blob.abort();
-    await (await extractor)?.abort();
+    await (await extractorIfAny)?.abort();
     throw e;
   }
   return await (await extractor)?.finish() ?? null;
