@@ -25,7 +25,7 @@
  * at the end, also after a failure or Ctrl-C.
  */
 import { parseArgs } from "node:util";
-import { imageBenchmarks } from "./bench_images.ts";
+import { FAR, imageBenchmarks } from "./bench_images.ts";
 import { type BenchResult, commandLine, type Skipped, summarize } from "./bench_results.ts";
 import { removeRootCgroups } from "../lib/runtime/cgroups.ts";
 import { DEFAULT_ROOT, runDir, statePaths } from "../lib/state/paths.ts";
@@ -110,6 +110,13 @@ export const TARGETS: readonly Target[] = [
     limit: 10,
   },
   { label: "pull vs skopeo", subject: "husk pull", baseline: "skopeo copy", measure: "ratio", limit: 1 },
+  {
+    label: `pull vs skopeo${FAR}`,
+    subject: `husk pull${FAR}`,
+    baseline: `skopeo copy${FAR}`,
+    measure: "ratio",
+    limit: 1,
+  },
   {
     label: "extraction vs GNU tar",
     subject: "husk layer extraction",

@@ -95,7 +95,7 @@ Deno.test("evaluateTargets: CLI vs runc (<= 1x) and library vs unshare (<= 1.5x)
     result("husk library", 5),
     result("unshare", 3),
   ]);
-  assert.equal(outcomes.length, 5);
+  assert.equal(outcomes.length, 6);
   assert.equal(outcomes[0].label, "CLI vs runc");
   assert.equal(outcomes[0].value, 0.75);
   assert.equal(outcomes[0].met, true);
