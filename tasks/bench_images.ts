@@ -118,8 +118,18 @@ export async function imageBenchmarks(
     /** husk pull and skopeo copy of `image`, in turns, under the names `husk pull${suffix}` and so on. */
     const pullAndCopy = async (image: string, suffix: string) => {
       const root = `${dir}/husk-root`, dest = `${dir}/skopeo-dir`;
-      const pull = [Deno.execPath(), "run", "-A", `${PROJECT}/main.ts`, "--root", root];
-      pull.push("pull", "-q", "--insecure", image);
+      const pull = [
+        Deno.execPath(),
+        "run",
+        "-A",
+        `${PROJECT}/main.ts`,
+        "--root",
+        root,
+        "pull",
+        "-q",
+        "--insecure",
+        image,
+      ];
       const copy = [skopeo, "copy", "--quiet", "--src-tls-verify=false", `docker://${image}`, `dir:${dest}`];
       const [pulls, copies] = await timeInTurns(
         runs,

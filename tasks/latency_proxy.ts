@@ -33,6 +33,8 @@ export function startLatencyProxy(upstreamPort: number, delayMs: number): Latenc
           if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
           for (let at = 0; at < chunk.length;) at += await to.write(chunk.subarray(at));
         });
+        // A failed write is thrown below, once the reading ends; until then it must not go unhandled.
+        sent.catch(() => {});
       }
       await sent;
       await to.closeWrite();

@@ -49,10 +49,10 @@ export async function unpackImage(
     // The layer is extracted as it downloads; the blob is kept too, for save and for other images.
     let extracted: Extracted | null;
     if (staging.hasBlob(layer.digest)) {
-      const dir = await target;
-      extracted = dir === null
-        ? null
-        : await extractLayer((await Deno.open(staging.blobFile(layer.digest))).readable, dir, stop.signal);
+      const file = staging.blobFile(layer.digest);
+      extracted = await target.then(async (dir) =>
+        dir === null ? null : await extractLayer((await Deno.open(file)).readable, dir, stop.signal)
+      );
     } else {
       extracted = await receiveLayer(
         staging,
@@ -80,10 +80,9 @@ export async function unpackImage(
     progress({ digest: short, status: "Pull complete" });
     return size;
   }).map((task) => task.catch(failed));
-  const settled = await Promise.allSettled([configured, ...tasks]);
+  await Promise.allSettled([configured, ...tasks]);
   if (stop.signal.aborted) throw stop.signal.reason;
-  const { config, diffIds } = await configured;
-  const sizes = settled.slice(1).map((s) => (s as PromiseFulfilledResult<number>).value);
+  const [{ config, diffIds }, sizes] = await Promise.all([configured, Promise.all(tasks)]);
   const id = manifest.config.digest;
   staging.commit({
     id,
